@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
+)
+
+// Exit statuses of `status`, so scripts can test for a usable session.
+const (
+	exitAuthenticated    = 0
+	exitError            = 1
+	exitNotAuthenticated = 3
+)
+
+// Status is `ibkr-tray status [--json]`.
+func Status(args []string) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.Usage = usage(fs, "status [--json]",
+		"Prints the running app's gateway and session status. Exits 0 when the\n"+
+			"session is authenticated, 3 when it is not, 1 when the app cannot be reached.")
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	connect := remoteFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	r, err := connect()
+	if err != nil {
+		return fail(err)
+	}
+	st, err := r.status(context.Background())
+	if err != nil {
+		return fail(err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(st)
+	} else {
+		fmt.Print(describe(st, time.Now()))
+	}
+	if st.Session.State == session.Authenticated {
+		return exitAuthenticated
+	}
+	return exitNotAuthenticated
+}
+
+// describe renders a status for people, a few aligned lines.
+func describe(st runner.Status, now time.Time) string {
+	var b strings.Builder
+	g, s := st.Gateway, st.Session
+
+	line := g.State.String()
+	var facts []string
+	if g.PID != 0 {
+		facts = append(facts, fmt.Sprintf("pid %d", g.PID))
+	}
+	if g.Port != 0 {
+		facts = append(facts, fmt.Sprintf("port %d", g.Port))
+	}
+	if g.State.Up() && !g.Started.IsZero() {
+		facts = append(facts, "up "+ago(now.Sub(g.Started)))
+	}
+	if g.Restarts > 0 {
+		facts = append(facts, plural(g.Restarts, "restart"))
+	}
+	if st.Demo || g.Simulator {
+		facts = append(facts, "simulator")
+	}
+	if len(facts) > 0 {
+		line += " (" + strings.Join(facts, ", ") + ")"
+	}
+	fmt.Fprintf(&b, "Gateway:  %s\n", line)
+	if g.Reason != "" && g.State != gateway.Running && g.State != gateway.Adopted {
+		fmt.Fprintf(&b, "          %s\n", g.Reason)
+	}
+
+	line = s.State.String()
+	if s.State == session.Authenticated && s.SelectedAccount != "" {
+		line = "Authenticated as " + s.SelectedAccount
+		if s.Paper {
+			line += " · paper"
+		}
+	}
+	fmt.Fprintf(&b, "Session:  %s\n", line)
+	if s.Reason != "" {
+		fmt.Fprintf(&b, "          %s\n", s.Reason)
+	}
+	var conn []string
+	conn = append(conn, yesNo(s.Auth.Connected, "connected", "not connected"))
+	conn = append(conn, yesNo(s.Auth.Competing, "competing", "not competing"))
+	if s.Auth.ServerName != "" {
+		conn = append(conn, "server "+s.Auth.ServerName)
+	}
+	fmt.Fprintf(&b, "          %s\n", strings.Join(conn, ", "))
+	var times []string
+	if !s.SSOExpires.IsZero() {
+		times = append(times, "SSO expires in "+ago(s.SSOExpires.Sub(now)))
+	}
+	if !s.LastTickle.IsZero() {
+		times = append(times, "last tickle "+ago(now.Sub(s.LastTickle))+" ago")
+	}
+	if !s.LastLogin.IsZero() {
+		l := "last login " + s.LastLogin.Local().Format("Jan 2 15:04")
+		if s.LastLoginMethod != "" {
+			l += " (" + s.LastLoginMethod + ")"
+		}
+		times = append(times, l)
+	}
+	if len(times) > 0 {
+		fmt.Fprintf(&b, "          %s\n", strings.Join(times, "; "))
+	}
+	if s.LastError != "" && s.State != session.Authenticated {
+		fmt.Fprintf(&b, "Last error: %s\n", s.LastError)
+	}
+	return b.String()
+}
+
+// ago renders a duration the way people read it: 45s, 3m10s, 2h13m.
+func ago(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return strings.TrimSuffix(d.Round(time.Second).String(), "0s")
+	default:
+		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func yesNo(v bool, yes, no string) string {
+	if v {
+		return yes
+	}
+	return no
+}
+
+// usage prints a command's synopsis, what it does, and its flags.
+func usage(fs *flag.FlagSet, synopsis, what string) func() {
+	return func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage: ibkr-tray %s\n\n%s\n\nFlags:\n", synopsis, what)
+		fs.PrintDefaults()
+	}
+}
+
+// flagExit is 0 for -h and 2 for a bad flag (the flag package has printed why).
+func flagExit(err error) int {
+	if err == flag.ErrHelp {
+		return 0
+	}
+	return 2
+}
+
+func fail(err error) int {
+	fmt.Fprintln(os.Stderr, "ibkr-tray:", err)
+	return exitError
+}
+
+var stdout io.Writer = os.Stdout
