@@ -9,7 +9,7 @@ export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 export LANG := en_US.UTF-8
 GO ?= go
 BIN := ibkr-tray
-STATICCHECK_VERSION := 2025.1.1
+STATICCHECK_VERSION := v0.8.2
 
 # Packages from ../shared/desktop-stack-notes.md: cgo + GL + X11 to build
 # Fyne; Xvfb, D-Bus, gnome-keyring and Chromium to run and test.

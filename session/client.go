@@ -70,7 +70,7 @@ type Client struct {
 func NewClient(o ClientOptions) (*Client, error) {
 	u, err := parseBaseURL(o.BaseURL)
 	if err != nil {
-		return nil, &Error{Kind: KindRefused, Op: "connect", Err: err, Msg: err.Error()}
+		return nil, &Error{Kind: KindRefused, Op: "connect", Msg: err.Error()}
 	}
 	host := u.Hostname()
 	if !isLoopback(host) {
@@ -85,7 +85,7 @@ func NewClient(o ClientOptions) (*Client, error) {
 	}
 	roots, err := loadRoots(o.CAFile)
 	if err != nil {
-		return nil, &Error{Kind: KindRefused, Op: "connect", Err: err, Msg: err.Error()}
+		return nil, err
 	}
 
 	dial := o.dial

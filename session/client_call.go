@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -68,10 +69,15 @@ func (c *Client) roundTrip(ctx context.Context, op, method, path string, in any)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	a := answer{status: resp.StatusCode, location: resp.Header.Get("Location"), body: b}
-	if err != nil {
+	if err != nil { // the answer broke off
 		e := classifyTransport(ctx, op, err)
 		e.Status = resp.StatusCode
 		return a, e
+	}
+	if err := callCtx.Err(); err != nil {
+		// An answer that raced with the deadline is dropped: the transport
+		// can hand back what a server wrote as it saw us hang up.
+		return answer{}, classifyTransport(ctx, op, err)
 	}
 	if len(b) > maxBody {
 		return a, &Error{Kind: KindMalformed, Op: op, Status: resp.StatusCode,
@@ -105,7 +111,9 @@ func classifyTransport(ctx context.Context, op string, err error) *Error {
 	case errors.As(err, &verifyErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid):
 		e.Kind = KindRefused
 		e.Msg = "the gateway's certificate is not trusted for this address; give its CA in the settings (CA file), or use https://localhost:PORT for a gateway on this computer"
-	case errors.As(err, &record):
+	case errors.As(err, &record), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		// The transport turns the record error into a plain text error
+		// when the bytes look like HTTP; the text is all there is.
 		e.Kind = KindRefused
 		e.Msg = "the gateway answers plain HTTP, not HTTPS; if it runs with --nossl, write the address with http://"
 	case errors.As(err, &alert):
@@ -115,7 +123,8 @@ func classifyTransport(ctx context.Context, op string, err error) *Error {
 		// No route, unreachable host, or a refusal the OS spells its own
 		// way: nothing answers there.
 		e.Kind = KindGatewayDown
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
+		strings.Contains(err.Error(), "server closed idle connection"): // net/http's unexported errServerClosedIdle
 		e.Kind = KindGatewayDown
 		e.Msg = "the gateway closed the connection without answering; it may have stopped, or it may expect https:// where http:// is set"
 	}

@@ -85,9 +85,9 @@ func (e *Error) sentence() string {
 	case KindTimeout:
 		return "the gateway did not answer in time; it may be hung, or IBKR may be unreachable from this computer"
 	case KindNoSession:
-		return "there is no session; log in through the gateway"
+		return "there is no session with IBKR; log in on the gateway's login page"
 	case KindNotLoggedIn:
-		return "not logged in; log in through the gateway first"
+		return "not logged in to IBKR; log in on the gateway's login page first"
 	case KindRateLimited:
 		return "IBKR is rate-limiting requests (HTTP 429); slowing down"
 	case KindServerError:

@@ -84,7 +84,7 @@ func loopbackTLS() *tls.Config {
 }
 
 // loadRoots returns the system roots plus the certificates in caFile (when
-// given). The file is read even for loopback gateways so that a typo in the
+// given); its errors are *Error of KindRefused. The file is read even for loopback gateways so that a typo in the
 // settings is reported at once rather than when the address changes.
 func loadRoots(caFile string) (*x509.CertPool, error) {
 	roots, err := x509.SystemCertPool()
@@ -96,10 +96,12 @@ func loadRoots(caFile string) (*x509.CertPool, error) {
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("the CA file %s cannot be read (%v); fix the path in the settings or clear it", caFile, err)
+		return nil, &Error{Kind: KindRefused, Op: "connect", Err: err,
+			Msg: fmt.Sprintf("the CA file %s cannot be read; fix the path in the settings or clear it", caFile)}
 	}
 	if !roots.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("the CA file %s holds no PEM certificates; give a file with -----BEGIN CERTIFICATE----- blocks", caFile)
+		return nil, &Error{Kind: KindRefused, Op: "connect",
+			Msg: fmt.Sprintf("the CA file %s holds no PEM certificates; give a file with -----BEGIN CERTIFICATE----- blocks", caFile)}
 	}
 	return roots, nil
 }
