@@ -74,3 +74,11 @@ type Status struct {
 	// LastLines holds the last lines of the gateway's output when Failed.
 	LastLines []string `json:"lastLines,omitempty"`
 }
+
+// Uptime is how long the gateway has been up, or 0.
+func (st Status) Uptime(now time.Time) time.Duration {
+	if st.Started.IsZero() || (!st.State.Up() && st.State != Unresponsive) {
+		return 0
+	}
+	return now.Sub(st.Started)
+}

@@ -1,0 +1,144 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DownloadPage is where IBKR offers the Client Portal Gateway (the zip
+// linked from IBKR's Client Portal Web API documentation).
+const DownloadPage = "https://download2.interactivebrokers.com/portal/clientportal.gw.zip"
+
+// Dist is a checked gateway distribution (the unzipped clientportal.gw
+// folder, or a simulator folder written by `ibkr-tray sim dist`).
+type Dist struct {
+	Dir       string // absolute distribution root
+	RunScript string // bin/run.sh (bin\run.bat on Windows), relative to Dir
+	Conf      string // root/conf.yaml, relative to Dir
+	Port      int    // listenPort in the conf
+	SSL       bool   // listenSsl in the conf
+	Simulator bool   // root/SIMULATOR exists: no Java needed
+}
+
+// Scheme is "https" when the gateway listens with TLS.
+func (d Dist) Scheme() string {
+	if d.SSL {
+		return "https"
+	}
+	return "http"
+}
+
+// runScript is the start script's path for this OS, relative to the root.
+func runScript() string {
+	if runtime.GOOS == "windows" {
+		return filepath.Join("bin", "run.bat")
+	}
+	return filepath.Join("bin", "run.sh")
+}
+
+// CheckDist checks that dir holds a gateway distribution and reads its
+// port. Errors are sentences that say which folder, what is missing and
+// where to get it.
+func CheckDist(dir string) (Dist, error) {
+	if dir == "" {
+		return Dist{}, errors.New("no gateway folder is configured; download the Client Portal Gateway from " + DownloadPage + ", unzip it, and choose that folder")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Dist{}, fmt.Errorf("the gateway folder %q is not a usable path: %w", dir, err)
+	}
+	st, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Dist{}, fmt.Errorf("the gateway folder %s does not exist; download the Client Portal Gateway from %s, unzip it, and choose the unzipped folder", abs, DownloadPage)
+	case err != nil:
+		return Dist{}, fmt.Errorf("cannot open the gateway folder %s: %w", abs, err)
+	case !st.IsDir():
+		return Dist{}, fmt.Errorf("%s is a file, not a folder; unzip clientportal.gw.zip and choose the unzipped folder", abs)
+	}
+	d := Dist{Dir: abs, RunScript: runScript(), Conf: filepath.Join("root", "conf.yaml")}
+	if _, err := os.Stat(filepath.Join(abs, d.RunScript)); err != nil {
+		return Dist{}, fmt.Errorf("the folder %s has no %s, so it is not a Client Portal Gateway folder; choose the folder that contains bin and root (unzipped from clientportal.gw.zip, from %s)", abs, d.RunScript, DownloadPage)
+	}
+	b, err := os.ReadFile(filepath.Join(abs, d.Conf))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Dist{}, fmt.Errorf("the folder %s has no %s; unzip clientportal.gw.zip again (from %s) or restore that file", abs, d.Conf, DownloadPage)
+		}
+		return Dist{}, fmt.Errorf("cannot read %s: %v; check the file's permissions", filepath.Join(abs, d.Conf), err)
+	}
+	d.Port, d.SSL, err = parseConf(b)
+	if err != nil {
+		return Dist{}, fmt.Errorf("cannot read %s: %v; fix the file or unzip clientportal.gw.zip again", filepath.Join(abs, d.Conf), err)
+	}
+	if _, err := os.Stat(filepath.Join(abs, "root", "SIMULATOR")); err == nil {
+		d.Simulator = true
+	}
+	return d, nil
+}
+
+// parseConf reads listenPort and listenSsl from a conf.yaml.
+func parseConf(b []byte) (port int, ssl bool, err error) {
+	var c struct {
+		ListenPort *int  `yaml:"listenPort"`
+		ListenSSL  *bool `yaml:"listenSsl"`
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		return 0, false, fmt.Errorf("it is not valid YAML (%v)", err)
+	}
+	if c.ListenPort == nil {
+		return 0, false, errors.New("it has no listenPort")
+	}
+	if *c.ListenPort < 1 || *c.ListenPort > 65535 {
+		return 0, false, fmt.Errorf("listenPort %d is not a TCP port", *c.ListenPort)
+	}
+	ssl = true // the gateway's default
+	if c.ListenSSL != nil {
+		ssl = *c.ListenSSL
+	}
+	return *c.ListenPort, ssl, nil
+}
+
+// PortConf is the copy of conf.yaml the app writes when the user chose
+// another port. It sits next to conf.yaml because the gateway resolves the
+// conf path relative to the distribution root; the user's conf.yaml is
+// never edited.
+const PortConf = "conf.ibkr-tray.yaml"
+
+var listenPortLine = regexp.MustCompile(`(?m)^(\s*listenPort\s*:\s*)("?)\d+("?)(.*)$`)
+
+// writePortConf writes root/conf.ibkr-tray.yaml: the distribution's conf
+// with only the listenPort line changed. It returns the path relative to
+// the root, to pass to run.sh.
+func writePortConf(d Dist, port int) (string, error) {
+	src := filepath.Join(d.Dir, d.Conf)
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", src, err)
+	}
+	locs := listenPortLine.FindAllSubmatchIndex(b, -1)
+	if len(locs) != 1 {
+		return "", fmt.Errorf("cannot change the port: %s should have exactly one listenPort line, it has %d", src, len(locs))
+	}
+	m := locs[0]
+	var out bytes.Buffer
+	out.Write(b[:m[3]])     // up to and including "listenPort: "
+	out.Write(b[m[4]:m[5]]) // opening quote, if any
+	out.WriteString(strconv.Itoa(port))
+	out.Write(b[m[6]:]) // closing quote, rest of the line and file
+	rel := filepath.Join("root", PortConf)
+	dst := filepath.Join(d.Dir, rel)
+	if err := os.WriteFile(dst, out.Bytes(), 0o600); err != nil {
+		return "", fmt.Errorf("cannot write %s (a copy of conf.yaml with port %d; your conf.yaml stays as it is): %w", dst, port, err)
+	}
+	return rel, nil
+}

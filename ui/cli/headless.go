@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
+)
+
+// Headless is `ibkr-tray headless`: the gateway supervisor and the status
+// endpoint without a GUI, for servers and tests. SIGINT and SIGTERM stop
+// it, and the gateway it started, cleanly (exit 0).
+func Headless(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return headless(ctx, args, os.Stderr, nil)
+}
+
+// headlessOptions are the settings file with the flags laid over it.
+type headlessOptions struct {
+	paths  config.Paths
+	config config.Config
+}
+
+func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error) {
+	fs := flag.NewFlagSet("headless", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = usage(fs, "headless [--gateway-dir DIR] [--port N] [--profile NAME] [--status-addr HOST:PORT]",
+		"Runs the Client Portal Gateway with no GUI and keeps it running: restarts it\n"+
+			"when it dies or hangs, and stops it on SIGINT or SIGTERM. Serves\n"+
+			"GET /status, /livez and /readyz and POST /restart on the status address.\n"+
+			"Flags override the profile's settings file.")
+	dir := fs.String("gateway-dir", "", "the unzipped clientportal.gw `folder` (default: gatewayDir in the settings)")
+	port := fs.Int("port", 0, "run the gateway on this `port` instead of its conf.yaml's listenPort (your conf.yaml is not edited)")
+	profile := fs.String("profile", config.DefaultProfile, "settings `profile`")
+	addr := fs.String("status-addr", "", "loopback `address` of the status endpoint (default: statusAddr in the settings, "+config.DefaultStatusAddr+")")
+	if err := fs.Parse(args); err != nil {
+		return headlessOptions{}, flagExit(err), err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ibkr-tray headless: unexpected argument %q; see ibkr-tray headless -h\n", fs.Arg(0))
+		return headlessOptions{}, 2, errors.New("bad arguments")
+	}
+	paths, err := config.PathsFor(*profile)
+	if err != nil {
+		return headlessOptions{}, exitError, err
+	}
+	c, err := config.Load(paths.ConfigFile)
+	if err != nil {
+		return headlessOptions{}, exitError, err
+	}
+	if *dir != "" {
+		c.GatewayDir = *dir
+	}
+	if *port != 0 {
+		c.Port = *port
+	}
+	if *addr != "" {
+		c.StatusAddr = *addr
+	}
+	if c.GatewayDir == "" {
+		return headlessOptions{}, exitError, fmt.Errorf("no gateway folder is configured; pass --gateway-dir DIR (the unzipped clientportal.gw folder, from %s) or set gatewayDir in %s", gateway.DownloadPage, paths.ConfigFile)
+	}
+	if err := c.Validate(); err != nil {
+		return headlessOptions{}, exitError, err
+	}
+	return headlessOptions{paths: paths, config: c}, 0, nil
+}
+
+// headless runs until ctx ends. started, when set, is called once the
+// status endpoint listens (tests).
+func headless(ctx context.Context, args []string, stderr io.Writer, started func(*runner.Runner)) int {
+	o, code, err := parseHeadless(args, stderr)
+	if err != nil {
+		if code == exitError {
+			fmt.Fprintln(stderr, "ibkr-tray headless:", err)
+		}
+		return code
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	lock, err := runner.Lock(o.paths.LockFile, o.paths.Profile)
+	if err != nil {
+		fmt.Fprintln(stderr, "ibkr-tray headless:", err)
+		return exitError
+	}
+	defer lock.Release()
+	r, err := runner.New(runner.Options{Config: o.config, Paths: o.paths, Logger: log})
+	if err != nil {
+		fmt.Fprintln(stderr, "ibkr-tray headless:", err)
+		return exitError
+	}
+	log.Info("ibkr-tray headless starting", "profile", o.paths.Profile, "gatewayDir", o.config.GatewayDir, "gatewayLog", o.paths.GatewayLog())
+
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	go logChanges(ctx, r, log)
+	select {
+	case <-r.Listening():
+		if started != nil {
+			started(r)
+		}
+	case err := <-done:
+		fmt.Fprintln(stderr, "ibkr-tray headless:", err)
+		return exitError
+	}
+	if err := <-done; err != nil {
+		fmt.Fprintln(stderr, "ibkr-tray headless:", err)
+		return exitError
+	}
+	log.Info("ibkr-tray headless stopped")
+	return 0
+}
+
+// logChanges writes one line per change of the gateway's or the session's
+// state.
+func logChanges(ctx context.Context, r *runner.Runner, log *slog.Logger) {
+	ch, unsub := r.Subscribe()
+	defer unsub()
+	var last runner.Status
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+		st := r.Status()
+		if st.Gateway.State == last.Gateway.State && st.Session.State == last.Session.State {
+			continue
+		}
+		last = st
+		attrs := []any{"gateway", st.Gateway.State, "port", st.Gateway.Port}
+		if st.Session.State != 0 {
+			attrs = append(attrs, "session", st.Session.State)
+		}
+		if !st.Gateway.RetryAt.IsZero() {
+			attrs = append(attrs, "retryIn", time.Until(st.Gateway.RetryAt).Round(100*time.Millisecond))
+		}
+		log.Info("status", attrs...)
+	}
+}

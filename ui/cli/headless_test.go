@@ -1,0 +1,219 @@
+//go:build unix
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
+)
+
+// TestMain lets run.sh start this test binary as the simulator.
+func TestMain(m *testing.M) {
+	if os.Getenv("IBKR_TRAY_TEST_CHILD") == "sim" {
+		os.Exit(sim.Main(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+// headlessEnv gives the test its own settings, state and runtime folders,
+// and makes the simulator's run.sh start this binary as the simulator.
+func headlessEnv(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	t.Setenv("IBKR_TRAY_TEST_CHILD", "sim")
+}
+
+// simDist writes a simulator distribution on a free port.
+func simDist(t *testing.T) (dir string, port int) {
+	t.Helper()
+	port, err := sim.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	exe, _ := os.Executable()
+	o := sim.DefaultOptions()
+	o.TermDelay = 0
+	if err := sim.WriteDist(dir, sim.DistOptions{Port: port, SSL: true, Command: []string{exe, "sim"}, Options: o}); err != nil {
+		t.Fatal(err)
+	}
+	return dir, port
+}
+
+// lockedBuffer collects the log written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// poll calls f every 20ms until it reports true, failing after d.
+func poll(t *testing.T, d time.Duration, what string, f func() bool) {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(d); !f(); <-tick.C {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", d, what)
+		}
+	}
+}
+
+func httpGet(url string) (int, []byte) {
+	c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.Bytes()
+}
+
+func TestHeadlessStopsTheGatewayOnSIGTERM(t *testing.T) {
+	headlessEnv(t)
+	dir, port := simDist(t)
+	statusPort, _ := sim.FreePort()
+	base := "http://127.0.0.1:" + strconv.Itoa(statusPort)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- Headless([]string{"--gateway-dir", dir, "--status-addr", "127.0.0.1:" + strconv.Itoa(statusPort)})
+	}()
+	poll(t, 20*time.Second, "/readyz 200", func() bool { code, _ := httpGet(base + "/readyz"); return code == http.StatusOK })
+	_, body := httpGet(base + "/status")
+	var st runner.Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		t.Fatalf("/status: %v: %s", err, body)
+	}
+	if st.Gateway.State != gateway.Running || st.Gateway.Port != port || st.Gateway.PID == 0 {
+		t.Fatalf("/status gateway = %+v", st.Gateway)
+	}
+	// Headless has registered for SIGTERM before its endpoint answered.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Errorf("exit status %d after SIGTERM, want 0", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("headless did not stop within 30s of SIGTERM")
+	}
+	if err := syscall.Kill(st.Gateway.PID, 0); err == nil {
+		t.Errorf("the gateway's run.sh %d is still alive", st.Gateway.PID)
+	}
+	if code, _ := httpGet("https://127.0.0.1:" + strconv.Itoa(port) + "/"); code != 0 {
+		t.Errorf("the gateway still answers %d after headless stopped", code)
+	}
+}
+
+func TestHeadlessLogsStateChangesAndRefusesASecondCopy(t *testing.T) {
+	headlessEnv(t)
+	dir, _ := simDist(t)
+	var log lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan *runner.Runner, 1)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- headless(ctx, []string{"--gateway-dir", dir, "--status-addr", "127.0.0.1:0"}, &log, func(r *runner.Runner) { started <- r })
+	}()
+	var r *runner.Runner
+	select {
+	case r = <-started:
+	case code := <-exit:
+		t.Fatalf("headless exited %d: %s", code, log.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("headless did not start within 20s")
+	}
+	poll(t, 20*time.Second, "/readyz 200", func() bool { code, _ := httpGet("http://" + r.Addr() + "/readyz"); return code == http.StatusOK })
+
+	var second lockedBuffer
+	code := headless(context.Background(), []string{"--gateway-dir", dir, "--status-addr", "127.0.0.1:0"}, &second, nil)
+	want := "ibkr-tray is already running for profile default (pid " + strconv.Itoa(os.Getpid()) + "); quit it first or use --profile"
+	if code != 1 || !strings.Contains(second.String(), want) {
+		t.Errorf("second copy: exit %d, said %q; want 1 and %q", code, second.String(), want)
+	}
+
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Errorf("exit status %d, want 0", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("headless did not stop within 30s")
+	}
+	out := log.String()
+	for _, want := range []string{"msg=status gateway=Starting", "msg=status gateway=Running", "msg=\"ibkr-tray headless stopped\""} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "msg=status gateway=Running"); n != 1 {
+		t.Errorf("Running logged %d times, want once per change", n)
+	}
+	if _, err := os.Stat(filepath.Join(os.Getenv("XDG_STATE_HOME"), "ibkr-tray", "default", "gateway.log")); err != nil {
+		t.Errorf("no gateway log in the state folder: %v", err)
+	}
+}
+
+func TestHeadlessExplainsConfigProblems(t *testing.T) {
+	headlessEnv(t)
+	noRunSh := t.TempDir()
+	os.MkdirAll(filepath.Join(noRunSh, "root"), 0o755)
+	os.WriteFile(filepath.Join(noRunSh, "root", "conf.yaml"), []byte("listenPort: 5000\n"), 0o644)
+	dir, _ := simDist(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"help", []string{"-h"}, 0, "Usage: ibkr-tray headless"},
+		{"unknown flag", []string{"--nope"}, 2, "flag provided but not defined"},
+		{"no gateway folder", nil, 1, "no gateway folder is configured; pass --gateway-dir DIR"},
+		{"folder without run.sh", []string{"--gateway-dir", noRunSh}, 1, "has no bin/run.sh"},
+		{"status endpoint off loopback", []string{"--gateway-dir", dir, "--status-addr", "0.0.0.0:5480"}, 1, "not on loopback"},
+		{"port out of range", []string{"--gateway-dir", dir, "--port", "70000"}, 1, "not a TCP port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out lockedBuffer
+			code := headless(context.Background(), tt.args, &out, nil)
+			if code != tt.code || !strings.Contains(out.String(), tt.want) {
+				t.Errorf("exit %d, said %q; want %d and %q", code, out.String(), tt.code, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,284 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+)
+
+// Session is the session keeper as the runner drives it; *session.Keeper
+// implements it.
+//
+// SEAM(keeper): the keeper is not wired in yet. Options.Session is nil
+// until then; the runner then reports the gateway only, and /readyz means
+// "the gateway answers" instead of "the session is authenticated".
+type Session interface {
+	Run(ctx context.Context) error
+	Status() session.Status
+	Subscribe() (<-chan struct{}, func())
+	Login()
+	Logout()
+	SelectAccount(id string)
+	// CheckNow is called when the gateway has (re)started.
+	CheckNow()
+}
+
+// Options are what a runner is made from.
+type Options struct {
+	Config config.Config
+	Paths  config.Paths
+	Logger *slog.Logger // slog.Default() when nil
+	// Session is the session keeper (nil: none yet, see Session).
+	Session Session
+	// Demo marks the status as the demo mode's.
+	Demo bool
+	// Gateway, when set, adjusts the supervisor's settings before it is
+	// made (tests shorten waits and add environment variables).
+	Gateway func(*gateway.Config)
+}
+
+// Runner runs the gateway supervisor (and, once wired, the session
+// keeper) and serves their status on a loopback endpoint. The tray and the
+// headless mode both use one. It never imports Fyne.
+type Runner struct {
+	opts       Options
+	log        *slog.Logger
+	supervisor *gateway.Supervisor
+	session    Session
+	statusAddr string
+
+	listening   chan struct{} // closed once the status endpoint listens
+	addr        atomic.Value  // string: the endpoint's bound address
+	supervising atomic.Bool   // the supervisor's goroutine runs (for /livez)
+
+	mu   sync.Mutex // guards subs
+	subs map[chan struct{}]struct{}
+}
+
+// New checks the settings and the gateway distribution and makes a
+// runner; nothing runs until Run. Errors are sentences for the user.
+func New(o Options) (*Runner, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	addr, err := CheckStatusAddr(o.Config.StatusAddr)
+	if err != nil {
+		return nil, err
+	}
+	gc := gateway.Config{
+		Dir:          o.Config.GatewayDir,
+		Port:         o.Config.Port,
+		ReadyTimeout: time.Duration(o.Config.ReadyTimeout),
+		Logger:       o.Logger,
+	}
+	if o.Paths.StateDir != "" {
+		gc.LogFile = o.Paths.GatewayLog()
+	}
+	if o.Gateway != nil {
+		o.Gateway(&gc)
+	}
+	sup, err := gateway.NewSupervisor(gc)
+	if err != nil {
+		return nil, err
+	}
+	return &Runner{
+		opts:       o,
+		log:        o.Logger,
+		supervisor: sup,
+		session:    o.Session,
+		statusAddr: addr,
+		listening:  make(chan struct{}),
+		subs:       map[chan struct{}]struct{}{},
+	}, nil
+}
+
+// CheckStatusAddr checks that the status endpoint's address is on
+// loopback and not a gateway's usual port; "" gives the default.
+func CheckStatusAddr(addr string) (string, error) {
+	if addr == "" {
+		addr = config.DefaultStatusAddr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("the status address %q is not host:port (for example %s)", addr, config.DefaultStatusAddr)
+	}
+	if host != "localhost" {
+		ip := net.ParseIP(host)
+		if ip == nil || !ip.IsLoopback() {
+			return "", fmt.Errorf("the status address %s is not on loopback; the status endpoint takes commands without a password, so it only listens on 127.0.0.1, ::1 or localhost", addr)
+		}
+	}
+	if port == "5000" || port == "5001" {
+		return "", fmt.Errorf("the status address %s uses port %s, which gateways use; choose another, for example %s", addr, port, config.DefaultStatusAddr)
+	}
+	return addr, nil
+}
+
+// Supervisor is the gateway supervisor (for the tray's gateway window).
+func (r *Runner) Supervisor() *gateway.Supervisor { return r.supervisor }
+
+// Status returns a snapshot of the gateway and the session.
+func (r *Runner) Status() Status {
+	st := Status{Gateway: r.supervisor.Status(), Demo: r.opts.Demo}
+	if r.session != nil {
+		st.Session = r.session.Status()
+	}
+	return st
+}
+
+// Subscribe returns a channel woken (capacity 1, non-blocking) after each
+// change of the gateway or the session, and at once. Call the func to stop.
+func (r *Runner) Subscribe() (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	ch <- struct{}{}
+	r.mu.Lock()
+	r.subs[ch] = struct{}{}
+	r.mu.Unlock()
+	return ch, func() {
+		r.mu.Lock()
+		delete(r.subs, ch)
+		r.mu.Unlock()
+	}
+}
+
+func (r *Runner) notify() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ch := range r.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Output returns the recent lines of the gateway's output.
+func (r *Runner) Output() []string { return r.supervisor.Output() }
+
+// RestartGateway asks the supervisor to restart the gateway (and clears
+// Failed). It does not block.
+func (r *Runner) RestartGateway() { r.supervisor.Restart() }
+
+// Login asks the keeper to log in. It does not block.
+func (r *Runner) Login() {
+	if r.session == nil {
+		r.log.Warn("login asked for, but no session keeper runs yet")
+		return
+	}
+	r.session.Login()
+}
+
+// Logout asks the keeper to log out. It does not block.
+func (r *Runner) Logout() {
+	if r.session == nil {
+		r.log.Warn("logout asked for, but no session keeper runs yet")
+		return
+	}
+	r.session.Logout()
+}
+
+// SelectAccount asks the keeper to switch accounts. It does not block.
+func (r *Runner) SelectAccount(id string) {
+	if r.session == nil {
+		r.log.Warn("account switch asked for, but no session keeper runs yet")
+		return
+	}
+	r.session.SelectAccount(id)
+}
+
+// Listening is closed once Run's status endpoint listens; Addr is then
+// its address.
+func (r *Runner) Listening() <-chan struct{} { return r.listening }
+
+// Addr is the status endpoint's address once it listens ("" before).
+func (r *Runner) Addr() string {
+	a, _ := r.addr.Load().(string)
+	return a
+}
+
+// Run serves the status endpoint and runs the supervisor (and the keeper)
+// until ctx ends; then it stops the gateway it started and returns.
+func (r *Runner) Run(ctx context.Context) error {
+	l, err := net.Listen("tcp", r.statusAddr)
+	if err != nil {
+		return fmt.Errorf("the status endpoint cannot listen on %s (%v); is another copy of ibkr-tray running with another profile? Choose another address with --status-addr or statusAddr in the settings", r.statusAddr, err)
+	}
+	r.addr.Store(l.Addr().String())
+	srv := &http.Server{Handler: r.handler(), ReadHeaderTimeout: 5 * time.Second}
+	close(r.listening)
+	r.log.Info("status endpoint listening", "addr", "http://"+l.Addr().String())
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var supErr error
+	r.supervising.Store(true)
+	wg.Go(func() {
+		defer r.supervising.Store(false)
+		supErr = r.supervisor.Run(ctx)
+	})
+	if r.session != nil {
+		wg.Go(func() {
+			if err := r.session.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				r.log.Error("the session keeper stopped", "err", err)
+			}
+		})
+	}
+	wg.Go(func() { r.relay(ctx) })
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(l) }()
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		r.log.Error("the status endpoint stopped", "err", err)
+		cancel()
+	}
+	wg.Wait() // the gateway is stopped before the endpoint goes
+	shut, done := context.WithTimeout(context.Background(), 2*time.Second)
+	defer done()
+	_ = srv.Shutdown(shut)
+	r.notify()
+	return supErr
+}
+
+// relay wakes the runner's subscribers on every change of the supervisor
+// or the keeper, and tells the keeper when the gateway has come up.
+func (r *Runner) relay(ctx context.Context) {
+	gw, unsubGW := r.supervisor.Subscribe()
+	defer unsubGW()
+	var sess <-chan struct{}
+	if r.session != nil {
+		ch, unsub := r.session.Subscribe()
+		defer unsub()
+		sess = ch
+	}
+	wasUp := false
+	var lastStart time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-gw:
+			st := r.supervisor.Status()
+			// A new gateway (or one that answers again): the session must be
+			// checked now rather than at the next tickle.
+			if up := st.State.Up(); up && (!wasUp || !st.Started.Equal(lastStart)) && r.session != nil {
+				r.session.CheckNow()
+			}
+			wasUp, lastStart = st.State.Up(), st.Started
+		case <-sess:
+		}
+		r.notify()
+	}
+}

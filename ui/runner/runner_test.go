@@ -1,0 +1,315 @@
+//go:build unix
+
+package runner
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
+	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+)
+
+// TestMain lets run.sh start this test binary as the simulator.
+func TestMain(m *testing.M) {
+	if os.Getenv("IBKR_TRAY_TEST_CHILD") == "sim" {
+		os.Exit(sim.Main(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+func TestStatusAddrMustBeLoopback(t *testing.T) {
+	tests := []struct {
+		addr, want, err string
+	}{
+		{"", config.DefaultStatusAddr, ""},
+		{"127.0.0.1:5480", "127.0.0.1:5480", ""},
+		{"[::1]:6000", "[::1]:6000", ""},
+		{"localhost:6000", "localhost:6000", ""},
+		{"0.0.0.0:5480", "", "not on loopback"},
+		{"192.168.1.5:5480", "", "not on loopback"},
+		{":5480", "", "not on loopback"},
+		{"127.0.0.1:5000", "", "which gateways use"},
+		{"127.0.0.1", "", "not host:port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			got, err := CheckStatusAddr(tt.addr)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("CheckStatusAddr(%q) = %q, %v; want an error saying %q", tt.addr, got, err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("CheckStatusAddr(%q) = %q, %v", tt.addr, got, err)
+			}
+		})
+	}
+}
+
+func TestSecondInstanceIsRefused(t *testing.T) {
+	path := t.TempDir() + "/run/ibkr-tray/work.lock"
+	first, err := Lock(path, "work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Lock(path, "work")
+	want := "ibkr-tray is already running for profile work (pid " + strconv.Itoa(os.Getpid()) + "); quit it first or use --profile"
+	if err == nil || err.Error() != want {
+		t.Fatalf("second Lock: %v\nwant: %s", err, want)
+	}
+	if err := first.Release(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Lock(path, "work")
+	if err != nil {
+		t.Fatalf("Lock after Release: %v", err)
+	}
+	again.Release()
+}
+
+// simRunner makes a runner of a simulator distribution with a status
+// endpoint on a random loopback port.
+func simRunner(t *testing.T, sess Session) *Runner {
+	t.Helper()
+	port, err := sim.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	exe, _ := os.Executable()
+	o := sim.DefaultOptions()
+	o.TermDelay = 0
+	if err := sim.WriteDist(dir, sim.DistOptions{Port: port, SSL: true, Command: []string{exe, "sim"}, Options: o}); err != nil {
+		t.Fatal(err)
+	}
+	c := config.Default()
+	c.GatewayDir = dir
+	c.StatusAddr = "127.0.0.1:0"
+	r, err := New(Options{
+		Config:  c,
+		Paths:   config.Paths{Profile: "test", StateDir: t.TempDir()},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Session: sess,
+		Gateway: func(g *gateway.Config) {
+			g.Env = []string{"IBKR_TRAY_TEST_CHILD=sim"}
+			g.HealthInterval = 100 * time.Millisecond
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// run runs r until the test ends (or stop is called) and returns stop.
+func run(t *testing.T, r *Runner) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run did not return within 30s")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	select {
+	case <-r.Listening():
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the status endpoint did not listen within 10s")
+	}
+	return stop
+}
+
+func get(t *testing.T, r *Runner, method, path string, header ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, "http://"+r.Addr()+path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+		} else {
+			req.Header.Set(header[i], header[i+1])
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// waitStatus waits until the runner's status satisfies ok.
+func waitStatus(t *testing.T, r *Runner, what string, ok func(Status) bool) Status {
+	t.Helper()
+	ch, unsub := r.Subscribe()
+	defer unsub()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case <-ch:
+			if st := r.Status(); ok(st) {
+				return st
+			}
+		case <-deadline:
+			t.Fatalf("waited 20s for %s; status %+v", what, r.Status())
+		}
+	}
+}
+
+func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
+	r := simRunner(t, nil)
+	stop := run(t, r)
+	if code, _ := get(t, r, "GET", "/livez"); code != http.StatusOK {
+		t.Errorf("/livez = %d", code)
+	}
+	first := waitStatus(t, r, "gateway Running", func(st Status) bool { return st.Gateway.State == gateway.Running })
+	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d %s with the gateway running", code, body)
+	}
+	code, body := get(t, r, "GET", "/status")
+	var st Status
+	if err := json.Unmarshal([]byte(body), &st); err != nil || code != http.StatusOK {
+		t.Fatalf("/status = %d %s (%v)", code, body, err)
+	}
+	if st.Gateway.State != gateway.Running || st.Gateway.PID != first.Gateway.PID || !strings.Contains(body, `"state": "Running"`) {
+		t.Errorf("/status = %s", body)
+	}
+
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		header []string
+		want   int
+	}{
+		{"a web page's POST is refused", "POST", "/restart", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
+		{"a rebound host name is refused", "GET", "/status", []string{"Host", "evil.example:5480"}, http.StatusForbidden},
+		{"login without a keeper is not implemented", "POST", "/login", nil, http.StatusNotImplemented},
+		{"GET /restart is not a command", "GET", "/restart", nil, http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code, body := get(t, r, tt.method, tt.path, tt.header...); code != tt.want {
+				t.Errorf("%s %s = %d %s, want %d", tt.method, tt.path, code, body, tt.want)
+			}
+		})
+	}
+	if s := r.Status(); s.Gateway.PID != first.Gateway.PID {
+		t.Fatalf("a refused request restarted the gateway")
+	}
+
+	if code, _ := get(t, r, "POST", "/restart"); code != http.StatusAccepted {
+		t.Errorf("POST /restart = %d", code)
+	}
+	second := waitStatus(t, r, "a new gateway", func(st Status) bool {
+		return st.Gateway.State == gateway.Running && st.Gateway.PID != first.Gateway.PID
+	})
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if err := syscall.Kill(second.Gateway.PID, 0); err == nil {
+		t.Errorf("run.sh %d is still alive after Run returned", second.Gateway.PID)
+	}
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	if resp, err := client.Get("https://127.0.0.1:" + strconv.Itoa(second.Gateway.Port) + "/"); err == nil {
+		resp.Body.Close()
+		t.Errorf("the gateway still answers after Run returned")
+	}
+}
+
+// fakeKeeper is a Session whose state the test sets.
+type fakeKeeper struct {
+	mu       sync.Mutex
+	state    session.State
+	ch       chan struct{}
+	checks   atomic.Int32
+	logins   atomic.Int32
+	ran      atomic.Bool
+	finished atomic.Bool
+}
+
+func (k *fakeKeeper) Run(ctx context.Context) error {
+	k.ran.Store(true)
+	<-ctx.Done()
+	k.finished.Store(true)
+	return ctx.Err()
+}
+
+func (k *fakeKeeper) Status() session.Status {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return session.Status{State: k.state}
+}
+
+func (k *fakeKeeper) set(s session.State) {
+	k.mu.Lock()
+	k.state = s
+	k.mu.Unlock()
+	select {
+	case k.ch <- struct{}{}:
+	default:
+	}
+}
+
+func (k *fakeKeeper) Subscribe() (<-chan struct{}, func()) { return k.ch, func() {} }
+func (k *fakeKeeper) Login()                               { k.logins.Add(1) }
+func (k *fakeKeeper) Logout()                              {}
+func (k *fakeKeeper) SelectAccount(string)                 {}
+func (k *fakeKeeper) CheckNow()                            { k.checks.Add(1) }
+
+func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
+	k := &fakeKeeper{state: session.NotAuthenticated, ch: make(chan struct{}, 1)}
+	r := simRunner(t, k)
+	run(t, r)
+	waitStatus(t, r, "gateway Running", func(st Status) bool { return st.Gateway.State == gateway.Running })
+	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "NotAuthenticated") {
+		t.Errorf("/readyz = %d %q with the session not authenticated", code, body)
+	}
+	// The relay tells the keeper as it sees the change; wait for it.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(10 * time.Second); k.checks.Load() < 1; <-tick.C {
+		if time.Now().After(deadline) {
+			t.Fatal("the keeper was not told that the gateway came up")
+		}
+	}
+	if code, _ := get(t, r, "POST", "/login"); code != http.StatusAccepted || k.logins.Load() != 1 {
+		t.Errorf("POST /login = %d, logins %d", code, k.logins.Load())
+	}
+	k.set(session.Authenticated)
+	waitStatus(t, r, "session Authenticated", func(st Status) bool { return st.Session.State == session.Authenticated })
+	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d %q with the session authenticated", code, body)
+	}
+	if !k.ran.Load() {
+		t.Errorf("the keeper was not run")
+	}
+}

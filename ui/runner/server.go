@@ -1,0 +1,97 @@
+package runner
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+
+	"github.com/ibkr-tray/ibkr-tray/session"
+)
+
+// handler is the status endpoint:
+//
+//	GET  /status   the Status as JSON
+//	GET  /livez    200 while the runner supervises
+//	GET  /readyz   200 when the gateway answers (with a keeper: when the session is authenticated)
+//	POST /restart  restart the gateway
+//	POST /login, /logout  commands for the keeper
+func (r *Runner) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(r.Status())
+	})
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
+		if !r.supervising.Load() {
+			http.Error(w, "the gateway supervisor is not running", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if ok, why := r.ready(); !ok {
+			http.Error(w, why, http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	command := func(f func()) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			f()
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte("accepted\n"))
+		}
+	}
+	mux.HandleFunc("POST /restart", command(r.RestartGateway))
+	mux.HandleFunc("POST /login", r.needsSession(command(r.Login)))
+	mux.HandleFunc("POST /logout", r.needsSession(command(r.Logout)))
+	return loopbackOnly(mux)
+}
+
+// ready is /readyz: the gateway answers, and with a keeper the session is
+// authenticated.
+func (r *Runner) ready() (bool, string) {
+	st := r.Status()
+	if !st.Gateway.State.Up() {
+		return false, "the gateway is " + st.Gateway.State.String() + "\n"
+	}
+	// SEAM(keeper): with no keeper, a gateway that answers is ready.
+	if r.session != nil && st.Session.State != session.Authenticated {
+		return false, "the session is " + st.Session.State.String() + "\n"
+	}
+	return true, ""
+}
+
+func (r *Runner) needsSession(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		if r.session == nil {
+			http.Error(w, "this ibkr-tray runs no session keeper yet", http.StatusNotImplemented)
+			return
+		}
+		h(w, req)
+	}
+}
+
+// loopbackOnly refuses requests that a web page could have sent: a Host
+// that is not loopback (DNS rebinding) or an Origin header (a page's
+// cross-site POST). The CLI sends neither.
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		host, _, err := net.SplitHostPort(req.Host)
+		if err != nil {
+			host = req.Host
+		}
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			http.Error(w, "only loopback host names are served", http.StatusForbidden)
+			return
+		}
+		if req.Header.Get("Origin") != "" {
+			http.Error(w, "requests from web pages are refused", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, req)
+	})
+}
