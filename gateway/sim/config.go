@@ -1,0 +1,157 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+	_ "time/tzdata" // --location works where the system has no zoneinfo (Windows)
+
+	"gopkg.in/yaml.v3"
+)
+
+// settings are the Options that can be written down: root/sim.json, the
+// --accounts file's sibling fields, and the flags.
+type settings struct {
+	Accounts         []Account `json:"accounts,omitempty"`
+	PageVersion      string    `json:"pageVersion"`
+	AuthDelay        duration  `json:"authDelay"`
+	ReauthDelay      duration  `json:"reauthDelay"`
+	BrokerageTimeout duration  `json:"brokerageTimeout"`
+	SSOLifetime      duration  `json:"ssoLifetime"`
+	ResetAt          string    `json:"resetAt"`
+	Location         string    `json:"location"` // IANA name, "" or "Local" for the computer's
+	Speed            float64   `json:"speed"`
+	Authenticated    bool      `json:"authenticated"`
+	RateLimits       bool      `json:"rateLimits"`
+	MaxFailedLogins  int       `json:"maxFailedLogins"`
+	TOTPSkew         duration  `json:"totpSkew"`
+	TermDelay        duration  `json:"termDelay"`
+	IP2Loc           string    `json:"ip2loc"`
+	NoSessionAs200   bool      `json:"noSessionAs200"`
+	ExpiredCert      bool      `json:"expiredCert"`
+	PlainHTTP        bool      `json:"plainHttp"`
+}
+
+// duration is a time.Duration written as "3s" in JSON.
+type duration time.Duration
+
+func (d duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration like 3s or 5m", b)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func toSettings(o Options) settings {
+	loc := ""
+	if o.Location != nil && o.Location != time.Local {
+		loc = o.Location.String()
+	}
+	return settings{
+		Accounts: o.Accounts, PageVersion: o.PageVersion,
+		AuthDelay: duration(o.AuthDelay), ReauthDelay: duration(o.ReauthDelay),
+		BrokerageTimeout: duration(o.BrokerageTimeout), SSOLifetime: duration(o.SSOLifetime),
+		ResetAt: o.ResetAt, Location: loc, Speed: o.Speed, Authenticated: o.Authenticated,
+		RateLimits: o.RateLimits, MaxFailedLogins: o.MaxFailedLogins, TOTPSkew: duration(o.TOTPSkew),
+		TermDelay: duration(o.TermDelay), IP2Loc: o.IP2Loc, NoSessionAs200: o.NoSessionAs200,
+		ExpiredCert: o.ExpiredCert, PlainHTTP: o.PlainHTTP,
+	}
+}
+
+func (st settings) options() (Options, error) {
+	o := DefaultOptions()
+	if st.Accounts != nil {
+		o.Accounts = st.Accounts
+	}
+	loc := time.Local
+	if st.Location != "" && st.Location != "Local" {
+		l, err := time.LoadLocation(st.Location)
+		if err != nil {
+			return o, fmt.Errorf("unknown time zone %q; use a name like America/New_York", st.Location)
+		}
+		loc = l
+	}
+	o.PageVersion, o.AuthDelay, o.ReauthDelay = st.PageVersion, time.Duration(st.AuthDelay), time.Duration(st.ReauthDelay)
+	o.BrokerageTimeout, o.SSOLifetime = time.Duration(st.BrokerageTimeout), time.Duration(st.SSOLifetime)
+	o.ResetAt, o.Location, o.Speed, o.Authenticated = st.ResetAt, loc, st.Speed, st.Authenticated
+	o.RateLimits, o.MaxFailedLogins, o.TOTPSkew = st.RateLimits, st.MaxFailedLogins, time.Duration(st.TOTPSkew)
+	o.TermDelay, o.IP2Loc, o.NoSessionAs200 = time.Duration(st.TermDelay), st.IP2Loc, st.NoSessionAs200
+	o.ExpiredCert, o.PlainHTTP = st.ExpiredCert, st.PlainHTTP
+	return o, nil
+}
+
+// redacted is the settings as they may be logged: usernames, no passwords
+// or TOTP secrets.
+func (st settings) redacted() string {
+	names := []string{}
+	for _, a := range st.Accounts {
+		kind := "live"
+		if a.Paper {
+			kind = "paper"
+		}
+		names = append(names, a.Username+" ("+kind+")")
+	}
+	st.Accounts = nil
+	b, _ := json.Marshal(struct {
+		settings
+		Users []string `json:"users"`
+	}{st, names})
+	return string(b)
+}
+
+// gatewayConf is what the simulator reads from the real-shaped conf.yaml.
+type gatewayConf struct {
+	ListenPort *int    `yaml:"listenPort"`
+	ListenSsl  *bool   `yaml:"listenSsl"`
+	IP2Loc     *string `yaml:"ip2loc"`
+}
+
+func readGatewayConf(path string) (gatewayConf, error) {
+	var c gatewayConf
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("cannot read the gateway configuration: %w", err)
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("the gateway configuration %s is not valid YAML: %w", path, err)
+	}
+	return c, nil
+}
+
+// simJSONPath is root/sim.json next to root/conf.yaml.
+func simJSONPath(confPath string) string { return filepath.Join(filepath.Dir(confPath), "sim.json") }
+
+// readSettingsFile overlays the JSON file at path on st; a missing file is
+// not an error when optional.
+func readSettingsFile(path string, st *settings, optional bool) error {
+	b, err := os.ReadFile(path)
+	if optional && os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read the simulator settings: %w", err)
+	}
+	if err := json.Unmarshal(b, st); err != nil {
+		return fmt.Errorf("the simulator settings %s are not valid JSON: %w", path, err)
+	}
+	return nil
+}
+
+// readAccountsFile reads a JSON list of accounts.
+func readAccountsFile(path string) ([]Account, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the accounts file: %w", err)
+	}
+	var as []Account
+	if err := json.Unmarshal(b, &as); err != nil {
+		return nil, fmt.Errorf("the accounts file %s is not a JSON list of accounts (username, password, paper, totpSecret, devices, accountIds): %w", path, err)
+	}
+	return as, nil
+}

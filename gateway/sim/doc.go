@@ -1,0 +1,51 @@
+// Package sim is a simulator of the IBKR Client Portal Gateway: the local
+// HTTPS endpoints, the login page, the two-layer session model (SSO and
+// brokerage), rate limits and faults. It powers the tests, the demo mode and
+// the `ibkr-tray sim` command, so it ships in the binary and imports no
+// testing package.
+//
+// It follows /work/shared/gateway-facts.md. Where the facts leave a choice
+// open, the simulator chooses as follows.
+//
+// Session model (simulated time, see Options.Speed):
+//   - One SSO session at a time; a new login replaces it. It lives
+//     SSOLifetime and ends at the nightly reset (ResetAt in Location).
+//   - The brokerage session is authenticated AuthDelay after login, and
+//     ReauthDelay after reauthenticate or ssodh/init. Every /v1/api request
+//     while authenticated refreshes its idle timeout (BrokerageTimeout).
+//   - auth/status: authenticated and connected are both true only when the
+//     brokerage session is usable; while competing, authenticated=false,
+//     connected=true, competing=true (and tickle's collission=true).
+//   - reauthenticate does not compete: while another session holds the
+//     brokerage, only ssodh/init with compete:true takes it back, and the
+//     session is authenticated ReauthDelay later (at once with 0).
+//   - Without an SSO session: tickle 401 (or 200 {"error":"no session"}
+//     with NoSessionAs200), sso/validate, ssodh/init, iserver/accounts and
+//     portfolio/accounts 401, reauthenticate 200 {"error":"not logged in"},
+//     auth/status 200 with the not-authenticated shape, logout 200
+//     {"status":true}. iserver/accounts and iserver/account also answer 401
+//     while the brokerage session is not authenticated.
+//
+// Rate limits (RateLimits, simulated time, all callers as one client):
+// tickle 1/s, sso/validate 1/min, portfolio/accounts 1 per 5 s, 10 requests
+// per second over /v1/api; excess answers 429. Five 429s within a minute put
+// the client in the penalty box: every /v1/api request answers 429 for 10
+// minutes.
+//
+// Faults (methods, and POST /sim/<name> on the same port): the hang and
+// error faults last real (not sped-up) seconds and apply to /sso and /v1
+// only, as the real gateway still answers "/" when IBKR is unreachable.
+//
+// Login page flow (/sso/Login). The page's script inserts the form 400 ms
+// after load. Submitting it posts JSON to POST /sso/Authenticator:
+// {"step":"password",...} answers an error text, or "2fa" with the user's
+// devices, or "ok" with a token. In the second-factor step (#twofactbase),
+// with two or more devices the device picker shows first and the code field
+// appears once "Mobile Authenticator App" is picked (or when the submit
+// button is clicked with it picked); the same submit button then posts
+// {"step":"code",...}. On "ok" the page posts the token (form field
+// loginToken) to POST /sso/Dispatcher, which starts the SSO session and
+// answers a page with "Client login succeeds". Paper users have no second
+// factor. Codes are TOTP (RFC 6238, SHA-1, 6 digits, 30 s) checked against
+// real time plus TOTPSkew, one step either side; a code is accepted once.
+package sim

@@ -1,0 +1,183 @@
+package sim
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Account is one IBKR username the simulator knows.
+type Account struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Paper    bool   `json:"paper,omitempty"`
+	// TOTPSecret is the base32 activation code; live users answer the second
+	// factor with codes made from it. Empty: the user has no second factor.
+	TOTPSecret string `json:"totpSecret,omitempty"`
+	// Devices are the enrolled second factors; with 2 or more (e.g.
+	// {"5.2a","4"}) the login page shows the device picker. "4" is the
+	// Mobile Authenticator App, "5.2a" IB Key. Empty means {"4"}.
+	Devices []string `json:"devices,omitempty"`
+	// AccountIDs are the brokerage accounts, e.g. {"U1234567","U7654321"};
+	// one is made from the username when empty.
+	AccountIDs []string `json:"accountIds,omitempty"`
+}
+
+// DemoTOTPSecret is the fixed base32 TOTP secret of the demo live user. It is
+// public on purpose: the demo mode and tests make codes from it.
+const DemoTOTPSecret = "IBKRTRAYDEMO2345IBKRTRAYDEMO2345"
+
+// DemoAccounts returns the demo users: "demo"/"demo" (live, TOTP
+// DemoTOTPSecret, devices IB Key and authenticator app, two accounts) and
+// "demopaper"/"demo" (paper, no second factor).
+func DemoAccounts() []Account {
+	return []Account{
+		{
+			Username:   "demo",
+			Password:   "demo",
+			TOTPSecret: DemoTOTPSecret,
+			Devices:    []string{DeviceIBKey, DeviceAuthenticatorApp},
+			AccountIDs: []string{"U1234567", "U7654321"},
+		},
+		{
+			Username:   "demopaper",
+			Password:   "demo",
+			Paper:      true,
+			AccountIDs: []string{"DU1234567"},
+		},
+	}
+}
+
+// Second-factor device codes, as the login page's picker sends them.
+const (
+	DeviceIBKey            = "5.2a"
+	DeviceAuthenticatorApp = "4"
+)
+
+// Page versions of the login page.
+const (
+	PageCurrent = "current" // 2025-2026: xyz-field-username, xyz-errormessage, ...
+	Page2022    = "2022"    // before 2023-03: user_name, #submitForm, #chlginput, #sf_select, #ERRORMSG
+)
+
+// Texts the login flow shows. The first three are IBKR's own wording; the
+// others are ours where the facts give none.
+const (
+	TextInvalidCredentials = "Invalid username password combination"
+	TextWrongModeLive      = "You have selected the Live Account Mode, but the specified user is a Paper Trading user. Please select the correct Login mode."
+	TextWrongModePaper     = "You have selected the Paper Trading Account Mode, but the specified user is a Live Account user. Please select the correct Login mode."
+	TextIncorrectCode      = "Incorrect security code"
+	// TextLocked is shown (with any password) once a user is locked, by
+	// too many failed logins or by the lock-user fault.
+	TextLocked = "This username has been locked after too many failed login attempts. Please contact IBKR Client Services to unlock it."
+	// TextIBKeyUnavailable is shown when the IB Key device is picked: the
+	// simulator has no phone to push to.
+	TextIBKeyUnavailable = "IB Key notifications are not available in the simulator. Please select Mobile Authenticator App."
+	TextLoginExpired     = "Your login session has expired. Please log in again."
+	TextLoginSucceeded   = "Client login succeeds"
+)
+
+// Options configure the simulator. Start from DefaultOptions: zero means
+// zero, except where a field says otherwise.
+type Options struct {
+	// Accounts are the known users; nil means DemoAccounts().
+	Accounts []Account
+	// PageVersion is PageCurrent (also for "") or Page2022.
+	PageVersion string
+	// AuthDelay is the time from a successful login to an authenticated
+	// brokerage session.
+	AuthDelay time.Duration
+	// ReauthDelay is the time from reauthenticate (or ssodh/init) to an
+	// authenticated brokerage session.
+	ReauthDelay time.Duration
+	// BrokerageTimeout is the brokerage session's idle timeout; any
+	// /v1/api request while authenticated refreshes it.
+	BrokerageTimeout time.Duration
+	// SSOLifetime is how long an SSO session lives from login.
+	SSOLifetime time.Duration
+	// ResetAt is the nightly reset "HH:MM" in Location; "" means none.
+	ResetAt  string
+	Location *time.Location // nil means time.Local
+	// Speed makes simulated time run this many times faster than Now; the
+	// session rules, delays, reset and rate limits follow simulated time.
+	// Zero or less means 1.
+	Speed float64
+	// Authenticated starts with the first live account logged in and its
+	// brokerage session authenticated.
+	Authenticated bool
+	// RateLimits answers 429 past: tickle 1/s, sso/validate 1/min,
+	// portfolio/accounts 1/5s, 10/s overall; 5 refusals within a minute put
+	// the client in a 10-minute penalty box (all simulated time).
+	RateLimits bool
+	// MaxFailedLogins is the number of failed logins (wrong password or
+	// code) that locks a user; 0 or less never locks.
+	MaxFailedLogins int
+	// TOTPSkew makes the simulator's TOTP clock run this far ahead of Now
+	// (real time, not sped up), to test a computer whose clock is off.
+	TOTPSkew time.Duration
+	// TermDelay is Main's delay between SIGTERM and exit.
+	TermDelay time.Duration
+	// IP2Loc is the ip2loc parameter of the GET / redirect; "" means "US".
+	IP2Loc string
+	// NoSessionAs200 makes tickle without a session answer HTTP 200
+	// {"error":"no session"} instead of 401 (IBKR does both).
+	NoSessionAs200 bool
+	// ExpiredCert makes the certificate expired (2018-2019), like the one
+	// bundled with the real gateway.
+	ExpiredCert bool
+	// PlainHTTP serves plain HTTP (conf.yaml listenSsl: false).
+	PlainHTTP bool
+	// Now is the real clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives one DEBUG line per request and INFO lines for session
+	// events; nil discards.
+	Logger *slog.Logger
+	// Exit is called by the crash fault; nil means close the server.
+	Exit func(code int)
+}
+
+// DefaultOptions returns the options of a gateway as shipped: demo accounts,
+// the current login page, authDelay 3 s, about 5 minutes idle timeout, 24 h
+// SSO, nightly reset at 01:00 local time, rate limits on.
+func DefaultOptions() Options {
+	return Options{
+		Accounts:         DemoAccounts(),
+		PageVersion:      PageCurrent,
+		AuthDelay:        3 * time.Second,
+		ReauthDelay:      3 * time.Second,
+		BrokerageTimeout: 5 * time.Minute,
+		SSOLifetime:      24 * time.Hour,
+		ResetAt:          "01:00",
+		Location:         time.Local,
+		Speed:            1,
+		RateLimits:       true,
+		MaxFailedLogins:  5,
+		IP2Loc:           "US",
+		Now:              time.Now,
+	}
+}
+
+// withFallbacks fills the fields whose zero value means "the usual".
+func (o Options) withFallbacks() Options {
+	if o.Accounts == nil {
+		o.Accounts = DemoAccounts()
+	}
+	if o.PageVersion == "" {
+		o.PageVersion = PageCurrent
+	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
+	if o.Speed <= 0 {
+		o.Speed = 1
+	}
+	if o.IP2Loc == "" {
+		o.IP2Loc = "US"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
