@@ -1,0 +1,139 @@
+package ui
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
+)
+
+// childCommand is one line from the parent.
+type childCommand struct {
+	Status  *runner.Status `json:"status,omitempty"`
+	Output  []string       `json:"output,omitempty"`
+	Capture string         `json:"capture,omitempty"` // show "status", "settings" or "menu" for a screenshot
+}
+
+func e2eChild() int {
+	var outMu sync.Mutex
+	say := func(format string, args ...any) {
+		outMu.Lock()
+		defer outMu.Unlock()
+		fmt.Printf(format+"\n", args...)
+	}
+	fb := newFakeBackend(stoppedStatus("starting"))
+	fb.onCall = func(c string) { say("CALL %s", c) }
+
+	// A real child process stands in for the gateway: Quit must leave none.
+	gw := exec.Command("sleep", "600")
+	if err := gw.Start(); err != nil {
+		say("ERROR %v", err)
+		return 1
+	}
+	say("GATEWAY %d", gw.Process.Pid)
+	done := make(chan struct{})
+	start := func(ctx context.Context, _ BackendOptions) (Started, error) {
+		go func() {
+			<-ctx.Done()
+			_ = gw.Process.Kill()
+			_ = gw.Wait()
+			close(done)
+		}()
+		return Started{Backend: fb, Done: done}, nil
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := config.Default()
+	cfg.GatewayDir = "/home/ann/clientportal.gw"
+	cfg.Paper = true
+	a := newFyneApp()
+	tr := newTrayApp(ctx, a, trayOptions{
+		Paths:     testPaths, // shown in the settings window; nothing saves in this test
+		Config:    cfg,
+		Deps:      testDeps(),
+		Autostart: autostart.Entry{Profile: "e2e-unused"},
+		Log:       slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		NoTray:    trayMissing(),
+		Start:     start,
+		OnShow:    func(w string) { say("SHOWN %s", w) },
+	})
+	go func() {
+		sc := bufio.NewScanner(os.Stdin)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var c childCommand
+			if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+				say("ERROR bad command: %v", err)
+				continue
+			}
+			switch {
+			case c.Status != nil:
+				fb.setOutput(c.Output...)
+				fb.set(*c.Status)
+			case c.Capture != "":
+				var err error
+				fyne.DoAndWait(func() { _, err = tr.showForCapture(c.Capture) })
+				say("CAPTURED %s %v", c.Capture, err)
+			}
+		}
+	}()
+	tr.setup()
+	a.Lifecycle().SetOnStarted(func() {
+		tr.start()
+		say("STARTED")
+	})
+	a.Run()
+	code := tr.shutdown()
+	say("EXIT %d", code)
+	return code
+}
+
+// painted reports whether an image has more than one colour.
+func painted(img image.Image) bool {
+	b := img.Bounds()
+	first := img.At(b.Min.X, b.Min.Y)
+	r0, g0, b0, _ := first.RGBA()
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			r, g, bb, _ := img.At(x, y).RGBA()
+			if r != r0 || g != g0 || bb != b0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// showForCapture shows a window to capture (UI goroutine). "menu" shows
+// the tray menu as Fyne draws a menu: no tray host runs under Xvfb.
+func (t *trayApp) showForCapture(which string) (fyne.Window, error) {
+	switch which {
+	case "status":
+		t.showStatus()
+		return t.statusWin, nil
+	case "settings":
+		t.showSettings()
+		return t.settings, nil
+	case "menu":
+		w := t.app.NewWindow("ibkr-tray menu")
+		m := widget.NewMenu(t.menu)
+		w.SetContent(m)
+		w.Resize(m.MinSize())
+		w.Show()
+		return w, nil
+	}
+	return nil, fmt.Errorf("no window %q", which)
+}

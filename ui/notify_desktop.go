@@ -1,0 +1,157 @@
+package ui
+
+import (
+	"errors"
+	"log/slog"
+	"runtime"
+	"sync"
+
+	"github.com/gen2brain/beeep"
+	"github.com/godbus/dbus/v5"
+
+	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
+)
+
+// newDesktopNotifier sends notifications to the desktop. On Linux and the
+// BSDs it speaks org.freedesktop.Notifications itself, so a notification can
+// carry a "Log in" button (beeep cannot); elsewhere, or when that fails, it
+// uses beeep. onLogin and onOpen run on a D-Bus goroutine: they must not
+// block.
+func newDesktopNotifier(appName string, onLogin, onOpen func(), log *slog.Logger) Notifier {
+	beeep.AppName = appName
+	fallback := beeepNotifier{}
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		return fallback
+	}
+	return &dbusNotifier{appName: appName, onLogin: onLogin, onOpen: onOpen, fallback: fallback, log: log}
+}
+
+// beeepNotifier is the portable fallback: no buttons, Alert for urgent.
+type beeepNotifier struct{}
+
+func (beeepNotifier) Notify(n Notification) error {
+	if n.Urgent {
+		return beeep.Alert(n.Title, n.Body, "")
+	}
+	return beeep.Notify(n.Title, n.Body, "")
+}
+
+const (
+	notifyName  = "org.freedesktop.Notifications"
+	notifyPath  = "/org/freedesktop/Notifications"
+	actionLogin = "login"
+)
+
+// dbusNotifier talks to the notification server on the session bus.
+type dbusNotifier struct {
+	appName         string
+	onLogin, onOpen func()
+	fallback        Notifier
+	log             *slog.Logger
+
+	// mu guards the connection and the ids below.
+	mu   sync.Mutex
+	conn *dbus.Conn
+	// lastLoss is the id of the last "lost"/"login needed" notification:
+	// the "restored" one replaces it rather than piling up.
+	lastLoss uint32
+	// ours holds the ids of our notifications still on screen: the
+	// server signals clicks on every app's notifications.
+	ours map[uint32]bool
+}
+
+func (d *dbusNotifier) Notify(n Notification) error {
+	err := d.notify(n)
+	if err == nil {
+		return nil
+	}
+	d.log.Debug("notification server unavailable, using beeep", "err", err)
+	return errors.Join(err, d.fallback.Notify(n))
+}
+
+func (d *dbusNotifier) notify(n Notification) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.conn == nil {
+		conn, err := d.connect()
+		if err != nil {
+			return err
+		}
+		d.conn = conn
+	}
+	urgency := byte(1)
+	if n.Urgent {
+		urgency = 2
+	}
+	actions := []string{"default", "Open status"}
+	if n.LoginAction {
+		actions = append(actions, actionLogin, "Log in")
+	}
+	var replaces uint32
+	if n.Kind == NoticeRestored {
+		replaces = d.lastLoss
+	}
+	hints := map[string]dbus.Variant{
+		"urgency":       dbus.MakeVariant(urgency),
+		"desktop-entry": dbus.MakeVariant(autostart.DesktopEntryID),
+	}
+	var id uint32
+	call := d.conn.Object(notifyName, notifyPath).Call(notifyName+".Notify", 0,
+		d.appName, replaces, "", n.Title, n.Body, actions, hints, int32(-1))
+	if err := call.Store(&id); err != nil {
+		d.conn.Close()
+		d.conn = nil
+		return err
+	}
+	if d.ours == nil || len(d.ours) > 100 {
+		d.ours = map[uint32]bool{}
+	}
+	d.ours[id] = true
+	switch n.Kind {
+	case NoticeSessionLost, NoticeLoginNeeded:
+		d.lastLoss = id
+	case NoticeRestored:
+		d.lastLoss = 0
+	}
+	return nil
+}
+
+// connect opens a private connection and listens for clicks on the
+// notifications' buttons.
+func (d *dbusNotifier) connect() (*dbus.Conn, error) {
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		return nil, err
+	}
+	if err := conn.AddMatchSignal(dbus.WithMatchInterface(notifyName), dbus.WithMatchMember("ActionInvoked")); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	ch := make(chan *dbus.Signal, 8)
+	conn.Signal(ch)
+	go func() {
+		for sig := range ch {
+			if len(sig.Body) < 2 || sig.Name != notifyName+".ActionInvoked" {
+				continue
+			}
+			id, _ := sig.Body[0].(uint32)
+			d.mu.Lock()
+			mine := d.ours[id]
+			d.mu.Unlock()
+			if !mine {
+				continue
+			}
+			switch key, _ := sig.Body[1].(string); key {
+			case actionLogin:
+				if d.onLogin != nil {
+					d.onLogin()
+				}
+			case "default":
+				if d.onOpen != nil {
+					d.onOpen()
+				}
+			}
+		}
+	}()
+	return conn, nil
+}

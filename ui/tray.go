@@ -1,0 +1,284 @@
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/systray"
+
+	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
+)
+
+// autostarter is autostart.Entry, or a fake in tests.
+type autostarter interface {
+	Installed() bool
+	Set(on bool) error
+}
+
+// reconfigurer is a backend that takes new settings without a restart.
+type reconfigurer interface {
+	Reconfigure(c config.Config)
+}
+
+// trayOptions are the tray's parts; tests swap the clock, notifier,
+// autostart and backend starters.
+type trayOptions struct {
+	Paths     config.Paths
+	Config    config.Config
+	Demo      bool
+	Deps      Deps
+	Notifier  Notifier // nil: desktop notifications
+	Autostart autostarter
+	Now       func() time.Time
+	Log       *slog.Logger
+	// NoTray, when not "", says why there is no system tray: the status
+	// window stands in for it.
+	NoTray string
+	// Start and StartDemo run a backend (StartBackend / StartDemo by default).
+	Start, StartDemo func(ctx context.Context, o BackendOptions) (Started, error)
+	// OnShow, when set, hears which window was shown (tests).
+	OnShow func(window string)
+	// Do runs a func on the UI goroutine (fyne.Do). Fyne's test driver
+	// runs it on the caller's goroutine, so tests pass a serialising one.
+	Do func(func())
+}
+
+// trayApp is the tray icon, its menu and the windows. Its fields are owned
+// by the UI goroutine unless marked otherwise.
+type trayApp struct {
+	app    fyne.App
+	desk   desktop.App // nil when the driver has no system tray
+	o      trayOptions
+	ctx    context.Context
+	cancel context.CancelFunc // ends every backend and loop: shutdown
+
+	backend       Backend
+	backendCancel context.CancelFunc
+	backendDone   <-chan struct{}
+	stopWatch     context.CancelFunc
+
+	last      runner.Status
+	output    []string
+	lastIcon  IconState
+	menu      *fyne.Menu
+	timeline  *Timeline
+	status    *statusView
+	statusWin fyne.Window
+	settings  fyne.Window
+	welcome   fyne.Window
+	popup     *popupView
+	popupWin  fyne.Window
+	popupShut bool // the user said "Later" to this loss
+	popupOpen bool
+
+	// background counts the goroutines started here, so a stop can wait.
+	background sync.WaitGroup
+
+	// Read by the watch goroutine.
+	statusVisible atomic.Bool
+	notifyOn      atomic.Bool
+	notes         chan Notification
+}
+
+func newTrayApp(ctx context.Context, a fyne.App, o trayOptions) *trayApp {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Start == nil {
+		o.Start = StartBackend
+	}
+	if o.StartDemo == nil {
+		o.StartDemo = StartDemo
+	}
+	if o.Do == nil {
+		o.Do = fyne.Do
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	t := &trayApp{app: a, o: o, ctx: ctx, cancel: cancel, timeline: NewTimeline(), notes: make(chan Notification, 16)}
+	t.desk, _ = a.(desktop.App)
+	if t.desk == nil && o.NoTray == "" {
+		t.o.NoTray = "this platform's driver has no system tray"
+	}
+	t.notifyOn.Store(o.Config.Notifications)
+	if o.Notifier == nil {
+		t.o.Notifier = newDesktopNotifier("ibkr-tray",
+			func() { t.o.Do(t.login) }, func() { t.o.Do(t.showStatus) }, o.Log)
+	}
+	t.background.Go(func() { t.sendLoop(ctx) })
+	return t
+}
+
+// setup builds the tray. It runs before the app's Run: Fyne starts the
+// system tray only if it was set up by then. The status window is made only
+// when shown, and closed (not hidden) after, so an idle tray holds no window.
+func (t *trayApp) setup() {
+	t.apply(stoppedStatus("Not started yet."), nil)
+	if t.o.NoTray != "" {
+		t.o.Log.Warn("no system tray; showing the status window instead", "why", t.o.NoTray)
+		return
+	}
+	// Not SetSystemTrayWindow: it needs the window made up front. A left
+	// click arrives off the UI goroutine, hence Do.
+	systray.SetOnTapped(func() { t.o.Do(t.showStatus) })
+}
+
+// start shows the first window and starts the backend, or the welcome
+// window when no gateway is configured. UI goroutine, once the app runs.
+func (t *trayApp) start() {
+	if t.o.NoTray != "" {
+		t.showStatus()
+	}
+	if !t.o.Demo && t.o.Config.GatewayDir == "" {
+		t.showWelcome()
+		return
+	}
+	t.startBackend()
+}
+
+// apply shows a snapshot: menu, icon, status window, popup. UI goroutine.
+func (t *trayApp) apply(st runner.Status, output []string) {
+	t.last, t.output = st, output
+	t.timeline.Observe(st, t.o.Now())
+	t.rebuildMenu()
+	if s := iconFor(st); s != t.lastIcon {
+		t.lastIcon = s
+		if t.desk != nil && t.o.NoTray == "" {
+			if res, err := trayIcon(s); err == nil {
+				t.desk.SetSystemTrayIcon(res)
+			} else {
+				t.o.Log.Debug("tray icon", "err", err)
+			}
+		}
+	}
+	t.refreshStatus()
+	t.updatePopup(st)
+}
+
+func (t *trayApp) refreshStatus() {
+	if t.status != nil {
+		t.status.update(t.last, t.timeline, t.output, t.o.Now())
+	}
+}
+
+// rebuildMenu replaces the whole tray menu from the last snapshot.
+func (t *trayApp) rebuildMenu() {
+	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
+	t.menu = fyneMenu(menuModel(t.last, installed), t.do)
+	if t.desk != nil && t.o.NoTray == "" {
+		t.desk.SetSystemTrayMenu(t.menu)
+	}
+}
+
+// fyneMenu turns the model into Fyne menu items.
+func fyneMenu(items []menuItem, do func(Action)) *fyne.Menu {
+	out := make([]*fyne.MenuItem, 0, len(items))
+	for _, it := range items {
+		if it.separator() {
+			out = append(out, fyne.NewMenuItemSeparator())
+			continue
+		}
+		act := it.Action
+		mi := fyne.NewMenuItem(it.Label, func() { do(act) })
+		mi.Disabled = !it.Enabled
+		mi.Checked = it.Checked
+		mi.IsQuit = act == ActQuit
+		out = append(out, mi)
+	}
+	return fyne.NewMenu("ibkr-tray", out...)
+}
+
+// do runs a menu action. UI goroutine; never blocks.
+func (t *trayApp) do(a Action) {
+	switch a {
+	case ActLogin:
+		t.login()
+	case ActOpenGateway:
+		t.openURL(t.last.Gateway.URL)
+	case ActRestart:
+		t.restart()
+	case ActStatus:
+		t.showStatus()
+	case ActSettings:
+		t.showSettings()
+	case ActAutostart:
+		if t.o.Autostart == nil {
+			return
+		}
+		if err := t.o.Autostart.Set(!t.o.Autostart.Installed()); err != nil {
+			t.o.Log.Error("start at login could not be changed", "err", err)
+			t.showError(err)
+		}
+		t.rebuildMenu()
+	case ActQuit:
+		t.quit()
+	}
+}
+
+// capResetter is a backend whose failed-login cap the user can clear.
+type capResetter interface {
+	ResetLoginCap()
+}
+
+// login asks for a login. When the attempt cap has tripped, the user's
+// click is the acknowledgement the cap waits for.
+func (t *trayApp) login() {
+	if t.backend == nil {
+		return
+	}
+	if r, ok := t.backend.(capResetter); ok && t.last.Session.State == session.LoginLocked {
+		r.ResetLoginCap()
+	}
+	t.backend.Login()
+}
+
+func (t *trayApp) logout() {
+	if t.backend != nil {
+		t.backend.Logout()
+	}
+}
+
+func (t *trayApp) restart() {
+	if t.backend != nil {
+		t.backend.RestartGateway()
+		return
+	}
+	t.startBackend()
+}
+
+func (t *trayApp) selectAccount(id string) {
+	if t.backend != nil {
+		t.backend.SelectAccount(id)
+	}
+}
+
+func (t *trayApp) quit() { t.app.Quit() }
+
+// openURL hands a URL to the browser; the opener may take a moment, so it
+// runs off the UI goroutine.
+func (t *trayApp) openURL(s string) {
+	u, err := url.Parse(s)
+	if err != nil || s == "" {
+		return
+	}
+	go func() {
+		if err := t.app.OpenURL(u); err != nil {
+			t.o.Log.Error("could not open the browser", "url", s, "err", err)
+		}
+	}()
+}
+
+func (t *trayApp) openLogFolder() {
+	t.openURL((&url.URL{Scheme: "file", Path: filepath.ToSlash(t.o.Paths.StateDir)}).String())
+}

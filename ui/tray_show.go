@@ -1,0 +1,187 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+
+	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
+)
+
+func (t *trayApp) showStatus() {
+	if t.statusWin == nil {
+		t.status = newStatusView(statusActions{
+			Login: t.login, Logout: t.logout, Restart: t.restart,
+			OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount,
+		})
+		t.statusWin = t.app.NewWindow("ibkr-tray status")
+		t.statusWin.SetContent(t.status.content)
+		t.statusWin.Resize(fyne.NewSize(560, 760))
+		if t.o.NoTray != "" {
+			t.status.setNotice("No system tray: " + t.o.NoTray + ". This window stands in for the tray icon; closing it quits the app.")
+			t.statusWin.SetCloseIntercept(t.quit)
+		} else {
+			t.statusWin.SetCloseIntercept(t.closeStatus)
+		}
+	}
+	t.shown("status")
+	t.statusVisible.Store(true)
+	t.refreshStatus()
+	t.statusWin.Show()
+	t.statusWin.RequestFocus()
+}
+
+// closeStatus closes the status window; the next showStatus makes a new one.
+func (t *trayApp) closeStatus() {
+	t.statusVisible.Store(false)
+	t.statusWin.Close()
+	t.statusWin, t.status = nil, nil
+}
+
+func (t *trayApp) showError(err error) {
+	w := t.settings
+	if w == nil {
+		t.showStatus()
+		w = t.statusWin
+	}
+	dialog.ShowError(err, w)
+	w.Show()
+}
+
+// showSettings opens the settings window (one at a time).
+func (t *trayApp) showSettings() {
+	if t.settings != nil {
+		t.settings.Show()
+		t.settings.RequestFocus()
+		return
+	}
+	w := t.app.NewWindow("ibkr-tray settings")
+	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
+	v := newSettingsView(t.o.Config, t.o.Paths, installed, t.o.Deps, t.saveSettings, t.o.Log)
+	v.window, v.do = w, t.o.Do
+	w.SetContent(v.content)
+	w.Resize(fyne.NewSize(620, 720))
+	w.SetOnClosed(func() { t.settings = nil })
+	t.settings = w
+	v.loadStored()
+	w.Show()
+	t.shown("settings")
+}
+
+func (t *trayApp) shown(window string) {
+	if t.o.OnShow != nil {
+		t.o.OnShow(window)
+	}
+}
+
+// saveSettings writes the settings file, switches autostart and restarts
+// the backend when the gateway settings changed. UI goroutine.
+func (t *trayApp) saveSettings(c config.Config, startAtLogin bool) error {
+	if err := c.Save(t.o.Paths.ConfigFile); err != nil {
+		return err
+	}
+	old := t.o.Config
+	t.o.Config = c
+	t.notifyOn.Store(c.Notifications)
+	if t.o.Autostart != nil && t.o.Autostart.Installed() != startAtLogin {
+		if err := t.o.Autostart.Set(startAtLogin); err != nil {
+			return err
+		}
+	}
+	t.rebuildMenu()
+	switch {
+	case t.o.Demo:
+	case old.GatewayDir != c.GatewayDir || old.Port != c.Port || old.Paper != c.Paper || t.backend == nil:
+		if t.welcome != nil {
+			t.welcome.Close()
+		}
+		t.restartBackend()
+	default:
+		if r, ok := t.backend.(reconfigurer); ok {
+			r.Reconfigure(c)
+		}
+	}
+	return nil
+}
+
+// showWelcome is the first-run window.
+func (t *trayApp) showWelcome() {
+	w := t.app.NewWindow("Welcome to ibkr-tray")
+	var v *welcomeView
+	v = newWelcomeView(func() {
+		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
+			if err != nil || u == nil {
+				return
+			}
+			t.useGatewayDir(u.Path(), v)
+		}, w)
+	}, func() {
+		t.o.Demo = true
+		t.welcome = nil
+		w.Close()
+		t.startBackend()
+	})
+	w.SetContent(v.content)
+	w.Resize(fyne.NewSize(520, 300))
+	w.SetOnClosed(func() { t.welcome = nil })
+	t.welcome = w
+	w.Show()
+}
+
+// useGatewayDir checks a folder picked in the welcome window and, when it
+// is a gateway, saves it and starts.
+func (t *trayApp) useGatewayDir(dir string, v *welcomeView) {
+	if t.o.Deps.CheckDist != nil {
+		if err := t.o.Deps.CheckDist(dir); err != nil {
+			setError(v.errorText, sentence(capitalise(err.Error())))
+			return
+		}
+	}
+	c := t.o.Config
+	c.GatewayDir = dir
+	if err := t.saveSettings(c, t.o.Autostart != nil && t.o.Autostart.Installed()); err != nil {
+		setError(v.errorText, sentence(capitalise(err.Error())))
+	}
+}
+
+// updatePopup shows the "Log in now" window when the session is lost and
+// nothing will bring it back, and closes it when the session is back.
+func (t *trayApp) updatePopup(st runner.Status) {
+	if !needsUser(st) {
+		if st.Session.State == session.Authenticated || !st.Gateway.State.Up() {
+			t.popupShut = false
+			if t.popupWin != nil {
+				t.popupWin.Hide()
+				t.popupOpen = false
+			}
+		}
+		if t.popup != nil {
+			t.popup.setMessage(st.Session.Reason, st.Session.CredentialsStored, st.Session.LoginRunning)
+		}
+		return
+	}
+	if t.popupShut {
+		return
+	}
+	if t.popupWin == nil {
+		t.popupWin = t.app.NewWindow("IBKR login needed")
+		t.popup = newPopupView(t.login, t.dismissPopup)
+		t.popupWin.SetContent(t.popup.content)
+		t.popupWin.Resize(fyne.NewSize(420, 200))
+		t.popupWin.SetCloseIntercept(t.dismissPopup)
+	}
+	t.popup.setMessage(st.Session.Reason, st.Session.CredentialsStored, st.Session.LoginRunning)
+	t.popupWin.Show()
+	if !t.popupOpen {
+		t.shown("popup")
+	}
+	t.popupOpen = true
+}
+
+// dismissPopup is "Later": the popup stays away until this loss ends.
+func (t *trayApp) dismissPopup() {
+	t.popupShut = true
+	t.popupOpen = false
+	t.popupWin.Hide()
+}
