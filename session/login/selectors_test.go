@@ -1,0 +1,105 @@
+package login
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestParseSelectorsEmptyGivesTheBuiltInSets(t *testing.T) {
+	for _, raw := range []string{"", "null", "  "} {
+		sets, err := ParseSelectors(json.RawMessage(raw))
+		if err != nil || len(sets) != 2 || sets[0].Version != "current" || sets[1].Version != "2022" {
+			t.Errorf("ParseSelectors(%q) = %d sets, %v; want current then 2022", raw, len(sets), err)
+		}
+	}
+}
+
+func TestParseSelectorsFillsOptionalDefaults(t *testing.T) {
+	sets, err := ParseSelectors(json.RawMessage(`[{"username": "#u", "password": "#p", "submit": "#s"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sets[0]
+	if s.Version != "custom-1" || s.DeviceValue != "4" || s.SuccessText != "Client login succeeds" {
+		t.Errorf("defaults not filled: %+v", s)
+	}
+}
+
+func TestParseSelectorsRejectsBrokenSettingsWithASentence(t *testing.T) {
+	cases := []struct {
+		name, raw, phrase string
+	}{
+		{"not JSON", `[{`, "not a JSON list"},
+		{"an object, not a list", `{"username": "#u"}`, "not a JSON list"},
+		{"unknown field (a typo)", `[{"usernme": "#u", "password": "#p", "submit": "#s"}]`, "usernme"},
+		{"empty list", `[]`, "empty list"},
+		{"missing submit", `[{"version": "v9", "username": "#u", "password": "#p"}]`, `set v9 in the settings has no "submit"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseSelectors(json.RawMessage(tc.raw))
+			if err == nil || !strings.Contains(err.Error(), tc.phrase) {
+				t.Errorf("err = %v, want one containing %q", err, tc.phrase)
+			}
+		})
+	}
+}
+
+func TestDefaultSelectorsRoundTripThroughTheSettingsFormat(t *testing.T) {
+	b, err := json.Marshal(DefaultSelectors())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets, err := ParseSelectors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range DefaultSelectors() {
+		if sets[i] != s {
+			t.Errorf("set %d changed through JSON: %+v != %+v", i, sets[i], s)
+		}
+	}
+}
+
+func TestClassifyKnownErrorTexts(t *testing.T) {
+	cases := []struct {
+		text      string
+		afterCode bool
+		want      FailureKind
+	}{
+		{"Invalid username password combination", false, BadCredentials},
+		{"failed", false, BadCredentials},
+		{"Login failed", true, BadCode},
+		{"Incorrect security code", true, BadCode},
+		{"You have selected the Live Account Mode, but the specified user is a Paper Trading user. Please select the correct Login mode.", false, WrongMode},
+		{"You have selected the Paper Trading Account Mode, but the specified user is a Live Account user. Please select the correct Login mode.", false, WrongMode},
+		{"This username has been locked after too many failed login attempts.", false, UserLocked},
+		{"Your account is disabled", false, UserLocked},
+		{"Something new happened", false, Unknown},
+	}
+	for _, tc := range cases {
+		if got := classify(tc.text, tc.afterCode); got != tc.want {
+			t.Errorf("classify(%q, afterCode=%v) = %v, want %v", tc.text, tc.afterCode, got, tc.want)
+		}
+	}
+}
+
+func TestFailureKindsHaveNamesAndErrorsAreSentences(t *testing.T) {
+	for k := BadCredentials; k <= Unknown; k++ {
+		if strings.HasPrefix(k.String(), "FailureKind(") {
+			t.Errorf("kind %d has no name", int(k))
+		}
+		msg := (&Error{Kind: k}).Error()
+		if !strings.HasSuffix(msg, ".") || len(msg) < 20 {
+			t.Errorf("kind %v message %q is not a sentence", k, msg)
+		}
+	}
+	e := &Error{Kind: BadCredentials, PageText: "Invalid username password combination", Diagnostics: "/tmp/x.png"}
+	if msg := e.Error(); !strings.Contains(msg, "Invalid username") || !strings.Contains(msg, "/tmp/x.png") {
+		t.Errorf("message %q should carry the page's text and the screenshot's path", msg)
+	}
+	if KindOf(nil) != 0 || KindOf(e) != BadCredentials {
+		t.Errorf("KindOf is wrong")
+	}
+}
