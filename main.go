@@ -19,15 +19,20 @@ type command struct {
 	run           func(args []string) int
 }
 
-var commands = []command{
-	{"", "run the tray app (the default; --demo runs it against the built-in simulator)", ui.Main},
-	{"headless", "supervise the gateway and keep the session, with no GUI (servers, systemd)", cli.Headless},
-	{"status", "print the running app's gateway and session status", cli.Status},
-	{"login", "log in now (automated when credentials are stored, else in your browser)", cli.Login},
-	{"logout", "end the session", cli.Logout},
-	{"secrets", "store, check or delete the IBKR username, password and TOTP secret", cli.Secrets},
-	{"sim", "run the gateway simulator (demo mode, testing trading bots); `sim dist DIR` writes a fake gateway folder", sim.Main},
-	{"help", "list the commands", help},
+// commands is filled in init: `help` lists the table it is part of.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"", "run the tray app (the default; --demo runs it against the built-in simulator)", ui.Main},
+		{"headless", "supervise the gateway and keep the session, with no GUI (servers, systemd)", cli.Headless},
+		{"status", "print the running app's gateway and session status", cli.Status},
+		{"login", "log in now (automated when credentials are stored, else in your browser)", cli.Login},
+		{"logout", "end the session", cli.Logout},
+		{"secrets", "store, check or delete the IBKR username, password and TOTP secret", cli.Secrets},
+		{"sim", "run the gateway simulator (demo mode, testing trading bots); `sim dist DIR` writes a fake gateway folder", sim.Main},
+		{"help", "list the commands", help},
+	}
 }
 
 func main() {

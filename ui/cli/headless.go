@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
-// Headless is `ibkr-tray headless`: the gateway supervisor and the status
-// endpoint without a GUI, for servers and tests. SIGINT and SIGTERM stop
+// Headless is `ibkr-tray headless`: the gateway supervisor, the session
+// keeper and the status endpoint without a GUI, for servers and tests. SIGINT and SIGTERM stop
 // it, and the gateway it started, cleanly (exit 0).
 func Headless(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -26,30 +27,59 @@ func Headless(args []string) int {
 	return headless(ctx, args, os.Stderr, nil)
 }
 
+// HeadlessDemo is `ibkr-tray headless --demo`: the demo mode with no GUI,
+// printing each change of state. `ibkr-tray --demo` falls back to it when
+// there is no display; args are the headless flags after --demo.
+func HeadlessDemo(args []string) int {
+	return Headless(append([]string{"--demo"}, args...))
+}
+
 // headlessOptions are the settings file with the flags laid over it.
 type headlessOptions struct {
 	paths  config.Paths
 	config config.Config
+	// demo runs the built-in simulator instead of a gateway.
+	demo       bool
+	faultEvery time.Duration
 }
 
 func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error) {
 	fs := flag.NewFlagSet("headless", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = usage(fs, "headless [--gateway-dir DIR] [--port N] [--profile NAME] [--status-addr HOST:PORT]",
-		"Runs the Client Portal Gateway with no GUI and keeps it running: restarts it\n"+
-			"when it dies or hangs, and stops it on SIGINT or SIGTERM. Serves\n"+
-			"GET /status, /livez and /readyz and POST /restart on the status address.\n"+
-			"Flags override the profile's settings file.")
+	fs.Usage = usage(fs, "headless [--gateway-dir DIR] [--port N] [--profile NAME] [--status-addr HOST:PORT]\n       ibkr-tray headless --demo [--status-addr HOST:PORT] [--fault-every 1m]",
+		"Runs the Client Portal Gateway with no GUI and keeps it running and logged in:\n"+
+			"restarts it when it dies or hangs, logs in again when the session ends, and\n"+
+			"stops it on SIGINT or SIGTERM. Serves GET /status, /livez and /readyz (200 when\n"+
+			"the session is authenticated) and POST /login, /logout and /restart on the\n"+
+			"status address. Flags override the profile's settings file.\n\n"+
+			"--demo runs the built-in gateway simulator with a made-up user instead, and\n"+
+			"breaks the session now and then so you can watch it recover.")
 	dir := fs.String("gateway-dir", "", "the unzipped clientportal.gw `folder` (default: gatewayDir in the settings)")
 	port := fs.Int("port", 0, "run the gateway on this `port` instead of its conf.yaml's listenPort (your conf.yaml is not edited)")
 	profile := fs.String("profile", config.DefaultProfile, "settings `profile`")
-	addr := fs.String("status-addr", "", "loopback `address` of the status endpoint (default: statusAddr in the settings, "+config.DefaultStatusAddr+")")
+	addr := fs.String("status-addr", "", "loopback `address` of the status endpoint (default: statusAddr in the settings, "+config.DefaultStatusAddr+"; with --demo "+runner.DemoStatusAddr+")")
+	demo := fs.Bool("demo", false, "run the built-in gateway simulator with a made-up user (no IBKR account needed)")
+	faultEvery := fs.Duration("fault-every", runner.DemoFaultEvery, "with --demo: `time` between injected faults (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return headlessOptions{}, flagExit(err), err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ibkr-tray headless: unexpected argument %q; see ibkr-tray headless -h\n", fs.Arg(0))
 		return headlessOptions{}, 2, errors.New("bad arguments")
+	}
+	if *demo {
+		if *dir != "" || *port != 0 {
+			fmt.Fprintln(stderr, "ibkr-tray headless: --demo runs the built-in simulator; it takes no --gateway-dir or --port")
+			return headlessOptions{}, 2, errors.New("bad arguments")
+		}
+		if _, err := runner.CheckStatusAddr(*addr); *addr != "" && err != nil {
+			return headlessOptions{}, exitError, err
+		}
+		every := *faultEvery
+		if every == 0 {
+			every = -1 // none
+		}
+		return headlessOptions{demo: true, faultEvery: every, config: config.Config{StatusAddr: *addr}}, 0, nil
 	}
 	paths, err := config.PathsFor(*profile)
 	if err != nil {
@@ -88,18 +118,12 @@ func headless(ctx context.Context, args []string, stderr io.Writer, started func
 		return code
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	lock, err := runner.Lock(o.paths.LockFile, o.paths.Profile)
+	r, release, err := newHeadlessRunner(o, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "ibkr-tray headless:", err)
 		return exitError
 	}
-	defer lock.Release()
-	r, err := runner.New(runner.Options{Config: o.config, Paths: o.paths, Logger: log})
-	if err != nil {
-		fmt.Fprintln(stderr, "ibkr-tray headless:", err)
-		return exitError
-	}
-	log.Info("ibkr-tray headless starting", "profile", o.paths.Profile, "gatewayDir", o.config.GatewayDir, "gatewayLog", o.paths.GatewayLog())
+	defer release()
 
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
@@ -121,8 +145,34 @@ func headless(ctx context.Context, args []string, stderr io.Writer, started func
 	return 0
 }
 
-// logChanges writes one line per change of the gateway's or the session's
-// state.
+// newHeadlessRunner takes the profile's lock and makes the runner: the
+// demo's, or one of the settings. release undoes both once Run returned.
+func newHeadlessRunner(o headlessOptions, log *slog.Logger) (*runner.Runner, func(), error) {
+	if o.demo {
+		return runner.NewDemo(runner.DemoOptions{StatusAddr: o.config.StatusAddr, FaultEvery: o.faultEvery, Logger: log, Gateway: testGateway, Keeper: testKeeper})
+	}
+	lock, err := runner.Lock(o.paths.LockFile, o.paths.Profile)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := runner.New(runner.Options{Config: o.config, Paths: o.paths, Logger: log, Gateway: testGateway, Keeper: testKeeper})
+	if err != nil {
+		lock.Release()
+		return nil, nil, err
+	}
+	log.Info("ibkr-tray headless starting", "profile", o.paths.Profile, "gatewayDir", o.config.GatewayDir, "gatewayLog", o.paths.GatewayLog())
+	return r, func() { lock.Release() }, nil
+}
+
+// testGateway and testKeeper let tests adjust the parts (nil otherwise).
+var (
+	testGateway func(*gateway.Config)
+	testKeeper  func(*session.KeeperOptions)
+)
+
+// logChanges writes one line per change of the gateway's state and one per
+// change of the session's, with the reason: what a headless user (and the
+// demo's watcher) follows.
 func logChanges(ctx context.Context, r *runner.Runner, log *slog.Logger) {
 	ch, unsub := r.Subscribe()
 	defer unsub()
@@ -134,17 +184,20 @@ func logChanges(ctx context.Context, r *runner.Runner, log *slog.Logger) {
 		case <-ch:
 		}
 		st := r.Status()
-		if st.Gateway.State == last.Gateway.State && st.Session.State == last.Session.State {
-			continue
+		if st.Gateway.State != last.Gateway.State {
+			attrs := []any{"gateway", st.Gateway.State, "port", st.Gateway.Port}
+			if !st.Gateway.RetryAt.IsZero() {
+				attrs = append(attrs, "retryIn", time.Until(st.Gateway.RetryAt).Round(100*time.Millisecond))
+			}
+			log.Info("status", attrs...)
+		}
+		if s := st.Session; s.State != 0 && s.State != last.Session.State {
+			attrs := []any{"session", s.State, "reason", s.Reason}
+			if s.State == session.Authenticated && s.SelectedAccount != "" {
+				attrs = append(attrs, "account", s.SelectedAccount)
+			}
+			log.Info("status", attrs...)
 		}
 		last = st
-		attrs := []any{"gateway", st.Gateway.State, "port", st.Gateway.Port}
-		if st.Session.State != 0 {
-			attrs = append(attrs, "session", st.Session.State)
-		}
-		if !st.Gateway.RetryAt.IsZero() {
-			attrs = append(attrs, "retryIn", time.Until(st.Gateway.RetryAt).Round(100*time.Millisecond))
-		}
-		log.Info("status", attrs...)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
+	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
@@ -37,6 +38,8 @@ func headlessEnv(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
 	t.Setenv("IBKR_TRAY_TEST_CHILD", "sim")
+	// No Secret Service: the keyring answers at once that there is none.
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "disabled:")
 }
 
 // simDist writes a simulator distribution on a free port.
@@ -108,12 +111,11 @@ func TestHeadlessStopsTheGatewayOnSIGTERM(t *testing.T) {
 	go func() {
 		exit <- Headless([]string{"--gateway-dir", dir, "--status-addr", "127.0.0.1:" + strconv.Itoa(statusPort)})
 	}()
-	poll(t, 20*time.Second, "/readyz 200", func() bool { code, _ := httpGet(base + "/readyz"); return code == http.StatusOK })
-	_, body := httpGet(base + "/status")
 	var st runner.Status
-	if err := json.Unmarshal(body, &st); err != nil {
-		t.Fatalf("/status: %v: %s", err, body)
-	}
+	poll(t, 20*time.Second, "the gateway Running", func() bool {
+		_, body := httpGet(base + "/status")
+		return json.Unmarshal(body, &st) == nil && st.Gateway.State == gateway.Running
+	})
 	if st.Gateway.State != gateway.Running || st.Gateway.Port != port || st.Gateway.PID == 0 {
 		t.Fatalf("/status gateway = %+v", st.Gateway)
 	}
@@ -156,7 +158,14 @@ func TestHeadlessLogsStateChangesAndRefusesASecondCopy(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("headless did not start within 20s")
 	}
-	poll(t, 20*time.Second, "/readyz 200", func() bool { code, _ := httpGet("http://" + r.Addr() + "/readyz"); return code == http.StatusOK })
+	poll(t, 20*time.Second, "the gateway Running and the keeper's verdict", func() bool {
+		st := r.Status()
+		return st.Gateway.State == gateway.Running && st.Session.State == session.NeedsManualLogin
+	})
+	// No credentials can be read (no keyring here): not ready.
+	if code, body := httpGet("http://" + r.Addr() + "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(string(body), "NeedsManualLogin") {
+		t.Errorf("/readyz = %d %s with no session", code, body)
+	}
 
 	var second lockedBuffer
 	code := headless(context.Background(), []string{"--gateway-dir", dir, "--status-addr", "127.0.0.1:0"}, &second, nil)
@@ -175,7 +184,7 @@ func TestHeadlessLogsStateChangesAndRefusesASecondCopy(t *testing.T) {
 		t.Fatal("headless did not stop within 30s")
 	}
 	out := log.String()
-	for _, want := range []string{"msg=status gateway=Starting", "msg=status gateway=Running", "msg=\"ibkr-tray headless stopped\""} {
+	for _, want := range []string{"msg=status gateway=Starting", "msg=status gateway=Running", "msg=status session=NeedsManualLogin reason=", "msg=\"ibkr-tray headless stopped\""} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log lacks %q:\n%s", want, out)
 		}
@@ -206,6 +215,8 @@ func TestHeadlessExplainsConfigProblems(t *testing.T) {
 		{"folder without run.sh", []string{"--gateway-dir", noRunSh}, 1, "has no bin/run.sh"},
 		{"status endpoint off loopback", []string{"--gateway-dir", dir, "--status-addr", "0.0.0.0:5480"}, 1, "not on loopback"},
 		{"port out of range", []string{"--gateway-dir", dir, "--port", "70000"}, 1, "not a TCP port"},
+		{"demo with a gateway folder", []string{"--demo", "--gateway-dir", dir}, 2, "--demo runs the built-in simulator; it takes no --gateway-dir or --port"},
+		{"demo status endpoint off loopback", []string{"--demo", "--status-addr", "0.0.0.0:5481"}, 1, "not on loopback"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,15 +13,12 @@ import (
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
 // Session is the session keeper as the runner drives it; *session.Keeper
-// implements it.
-//
-// SEAM(keeper): the keeper is not wired in yet. Options.Session is nil
-// until then; the runner then reports the gateway only, and /readyz means
-// "the gateway answers" instead of "the session is authenticated".
+// implements it, tests use a fake.
 type Session interface {
 	Run(ctx context.Context) error
 	Status() session.Status
@@ -29,8 +26,11 @@ type Session interface {
 	Login()
 	Logout()
 	SelectAccount(id string)
-	// CheckNow is called when the gateway has (re)started.
+	// CheckNow is called when the gateway has (re)started or gone.
 	CheckNow()
+	// ResetLoginCap clears the failed-login counts (the user acknowledged
+	// the cap).
+	ResetLoginCap()
 }
 
 // Options are what a runner is made from.
@@ -38,28 +38,39 @@ type Options struct {
 	Config config.Config
 	Paths  config.Paths
 	Logger *slog.Logger // slog.Default() when nil
-	// Session is the session keeper (nil: none yet, see Session).
+	// Session replaces the session keeper New would build (tests).
 	Session Session
+	// Credentials replaces the store the settings name (the OS keyring, or
+	// secretsFile): the demo holds its made-up credentials in memory.
+	Credentials secrets.Store
 	// Demo marks the status as the demo mode's.
 	Demo bool
 	// Gateway, when set, adjusts the supervisor's settings before it is
 	// made (tests shorten waits and add environment variables).
 	Gateway func(*gateway.Config)
+	// Keeper, when set, adjusts the keeper's settings before it is made
+	// (tests shorten waits and watch the logins).
+	Keeper func(*session.KeeperOptions)
 }
 
-// Runner runs the gateway supervisor (and, once wired, the session
-// keeper) and serves their status on a loopback endpoint. The tray and the
-// headless mode both use one. It never imports Fyne.
+// Runner runs the gateway supervisor and the session keeper, and serves
+// their status on a loopback endpoint. The tray and the headless mode both
+// use one. It never imports Fyne.
 type Runner struct {
 	opts       Options
 	log        *slog.Logger
 	supervisor *gateway.Supervisor
 	session    Session
 	statusAddr string
+	// background runs beside the supervisor and the keeper until Run's
+	// context ends (the demo's fault injector).
+	background []func(ctx context.Context)
 
 	listening   chan struct{} // closed once the status endpoint listens
 	addr        atomic.Value  // string: the endpoint's bound address
 	supervising atomic.Bool   // the supervisor's goroutine runs (for /livez)
+	started     atomic.Bool   // Run was called
+	done        chan struct{} // closed when Run returns
 
 	mu   sync.Mutex // guards subs
 	subs map[chan struct{}]struct{}
@@ -91,13 +102,22 @@ func New(o Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	sess := o.Session
+	if sess == nil {
+		k, err := newKeeper(o, sup.URL())
+		if err != nil {
+			return nil, err
+		}
+		sess = k
+	}
 	return &Runner{
 		opts:       o,
 		log:        o.Logger,
 		supervisor: sup,
-		session:    o.Session,
+		session:    sess,
 		statusAddr: addr,
 		listening:  make(chan struct{}),
+		done:       make(chan struct{}),
 		subs:       map[chan struct{}]struct{}{},
 	}, nil
 }
@@ -129,11 +149,7 @@ func (r *Runner) Supervisor() *gateway.Supervisor { return r.supervisor }
 
 // Status returns a snapshot of the gateway and the session.
 func (r *Runner) Status() Status {
-	st := Status{Gateway: r.supervisor.Status(), Demo: r.opts.Demo}
-	if r.session != nil {
-		st.Session = r.session.Status()
-	}
-	return st
+	return Status{Gateway: r.supervisor.Status(), Session: r.session.Status(), Demo: r.opts.Demo}
 }
 
 // Subscribe returns a channel woken (capacity 1, non-blocking) after each
@@ -170,31 +186,17 @@ func (r *Runner) Output() []string { return r.supervisor.Output() }
 func (r *Runner) RestartGateway() { r.supervisor.Restart() }
 
 // Login asks the keeper to log in. It does not block.
-func (r *Runner) Login() {
-	if r.session == nil {
-		r.log.Warn("login asked for, but no session keeper runs yet")
-		return
-	}
-	r.session.Login()
-}
+func (r *Runner) Login() { r.session.Login() }
 
 // Logout asks the keeper to log out. It does not block.
-func (r *Runner) Logout() {
-	if r.session == nil {
-		r.log.Warn("logout asked for, but no session keeper runs yet")
-		return
-	}
-	r.session.Logout()
-}
+func (r *Runner) Logout() { r.session.Logout() }
 
 // SelectAccount asks the keeper to switch accounts. It does not block.
-func (r *Runner) SelectAccount(id string) {
-	if r.session == nil {
-		r.log.Warn("account switch asked for, but no session keeper runs yet")
-		return
-	}
-	r.session.SelectAccount(id)
-}
+func (r *Runner) SelectAccount(id string) { r.session.SelectAccount(id) }
+
+// ResetLoginCap clears the keeper's failed-login counts, so automated
+// logins start again (the user acknowledged the cap). It does not block.
+func (r *Runner) ResetLoginCap() { r.session.ResetLoginCap() }
 
 // Listening is closed once Run's status endpoint listens; Addr is then
 // its address.
@@ -206,9 +208,41 @@ func (r *Runner) Addr() string {
 	return a
 }
 
-// Run serves the status endpoint and runs the supervisor (and the keeper)
-// until ctx ends; then it stops the gateway it started and returns.
+// Start runs r in the background until ctx ends, and returns once its
+// status endpoint listens, or Run's error when it could not start (the
+// status address taken, say). Done then closes when it has stopped.
+func (r *Runner) Start(ctx context.Context) error {
+	early := make(chan error, 1)
+	go func() {
+		err := r.Run(ctx)
+		select {
+		case <-r.listening:
+			if err != nil {
+				r.log.Error("the gateway supervisor stopped", "err", err)
+			}
+		default:
+		}
+		early <- err
+	}()
+	select {
+	case <-r.listening:
+		return nil
+	case err := <-early:
+		return err
+	}
+}
+
+// Done is closed when Run has returned (the gateway is stopped by then).
+func (r *Runner) Done() <-chan struct{} { return r.done }
+
+// Run serves the status endpoint and runs the supervisor and the keeper
+// until ctx ends; then it stops the gateway it started and returns. Call
+// it once.
 func (r *Runner) Run(ctx context.Context) error {
+	if r.started.Swap(true) {
+		return errors.New("the runner is already running")
+	}
+	defer close(r.done)
 	l, err := net.Listen("tcp", r.statusAddr)
 	if err != nil {
 		return fmt.Errorf("the status endpoint cannot listen on %s (%v); is another copy of ibkr-tray running with another profile? Choose another address with --status-addr or statusAddr in the settings", r.statusAddr, err)
@@ -227,12 +261,13 @@ func (r *Runner) Run(ctx context.Context) error {
 		defer r.supervising.Store(false)
 		supErr = r.supervisor.Run(ctx)
 	})
-	if r.session != nil {
-		wg.Go(func() {
-			if err := r.session.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				r.log.Error("the session keeper stopped", "err", err)
-			}
-		})
+	wg.Go(func() {
+		if err := r.session.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			r.log.Error("the session keeper stopped", "err", err)
+		}
+	})
+	for _, f := range r.background {
+		wg.Go(func() { f(ctx) })
 	}
 	wg.Go(func() { r.relay(ctx) })
 	serveErr := make(chan error, 1)
@@ -253,16 +288,14 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // relay wakes the runner's subscribers on every change of the supervisor
-// or the keeper, and tells the keeper when the gateway has come up.
+// or the keeper, and tells the keeper when the gateway has come up or gone
+// down, so the session state follows the gateway's at once rather than at
+// the next tickle.
 func (r *Runner) relay(ctx context.Context) {
 	gw, unsubGW := r.supervisor.Subscribe()
 	defer unsubGW()
-	var sess <-chan struct{}
-	if r.session != nil {
-		ch, unsub := r.session.Subscribe()
-		defer unsub()
-		sess = ch
-	}
+	sess, unsubSess := r.session.Subscribe()
+	defer unsubSess()
 	wasUp := false
 	var lastStart time.Time
 	for {
@@ -273,7 +306,13 @@ func (r *Runner) relay(ctx context.Context) {
 			st := r.supervisor.Status()
 			// A new gateway (or one that answers again): the session must be
 			// checked now rather than at the next tickle.
-			if up := st.State.Up(); up && (!wasUp || !st.Started.Equal(lastStart)) && r.session != nil {
+			up := st.State.Up()
+			if up && (!wasUp || !st.Started.Equal(lastStart)) {
+				r.session.CheckNow()
+			}
+			// Gone (crashed, hung, stopped): the keeper finds the gateway
+			// down on its check and says so, instead of a stale state.
+			if !up && wasUp {
 				r.session.CheckNow()
 			}
 			wasUp, lastStart = st.State.Up(), st.Started

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,8 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/session/login"
+	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
@@ -84,8 +87,9 @@ func TestSecondInstanceIsRefused(t *testing.T) {
 }
 
 // simRunner makes a runner of a simulator distribution with a status
-// endpoint on a random loopback port.
-func simRunner(t *testing.T, sess Session) *Runner {
+// endpoint on a random loopback port. With sess nil it runs a real keeper
+// with no stored credentials that never opens a browser.
+func simRunner(t *testing.T, sess Session, adjust ...func(*Options)) *Runner {
 	t.Helper()
 	port, err := sim.FreePort()
 	if err != nil {
@@ -101,16 +105,25 @@ func simRunner(t *testing.T, sess Session) *Runner {
 	c := config.Default()
 	c.GatewayDir = dir
 	c.StatusAddr = "127.0.0.1:0"
-	r, err := New(Options{
-		Config:  c,
-		Paths:   config.Paths{Profile: "test", StateDir: t.TempDir()},
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Session: sess,
+	opts := Options{
+		Config:      c,
+		Paths:       config.Paths{Profile: "test", StateDir: t.TempDir()},
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Session:     sess,
+		Credentials: secrets.Memory(secrets.Credentials{}),
 		Gateway: func(g *gateway.Config) {
 			g.Env = []string{"IBKR_TRAY_TEST_CHILD=sim"}
 			g.HealthInterval = 100 * time.Millisecond
 		},
-	})
+		Keeper: func(k *session.KeeperOptions) {
+			k.TickleInterval = 1500 * time.Millisecond
+			k.OpenBrowser = func(string) error { return errors.New("no browser in tests") }
+		},
+	}
+	for _, f := range adjust {
+		f(&opts)
+	}
+	r, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,16 +203,18 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 	if code, _ := get(t, r, "GET", "/livez"); code != http.StatusOK {
 		t.Errorf("/livez = %d", code)
 	}
-	first := waitStatus(t, r, "gateway Running", func(st Status) bool { return st.Gateway.State == gateway.Running })
-	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusOK {
-		t.Errorf("/readyz = %d %s with the gateway running", code, body)
+	first := waitStatus(t, r, "gateway Running, keeper asking for a login", func(st Status) bool {
+		return st.Gateway.State == gateway.Running && st.Session.State == session.NeedsManualLogin
+	})
+	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "the session is NeedsManualLogin") {
+		t.Errorf("/readyz = %d %s with the gateway running and no session", code, body)
 	}
 	code, body := get(t, r, "GET", "/status")
 	var st Status
 	if err := json.Unmarshal([]byte(body), &st); err != nil || code != http.StatusOK {
 		t.Fatalf("/status = %d %s (%v)", code, body, err)
 	}
-	if st.Gateway.State != gateway.Running || st.Gateway.PID != first.Gateway.PID || !strings.Contains(body, `"state": "Running"`) {
+	if st.Gateway.State != gateway.Running || st.Gateway.PID != first.Gateway.PID || !strings.Contains(body, `"state": "Running"`) || !strings.Contains(body, `"state": "NeedsManualLogin"`) {
 		t.Errorf("/status = %s", body)
 	}
 
@@ -212,7 +227,7 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 	}{
 		{"a web page's POST is refused", "POST", "/restart", []string{"Origin", "https://evil.example"}, http.StatusForbidden},
 		{"a rebound host name is refused", "GET", "/status", []string{"Host", "evil.example:5480"}, http.StatusForbidden},
-		{"login without a keeper is not implemented", "POST", "/login", nil, http.StatusNotImplemented},
+		{"a web page's login is refused", "POST", "/login", []string{"Origin", "null"}, http.StatusForbidden},
 		{"GET /restart is not a command", "GET", "/restart", nil, http.StatusMethodNotAllowed},
 	}
 	for _, tt := range tests {
@@ -284,6 +299,7 @@ func (k *fakeKeeper) Login()                               { k.logins.Add(1) }
 func (k *fakeKeeper) Logout()                              {}
 func (k *fakeKeeper) SelectAccount(string)                 {}
 func (k *fakeKeeper) CheckNow()                            { k.checks.Add(1) }
+func (k *fakeKeeper) ResetLoginCap()                       {}
 
 func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 	k := &fakeKeeper{state: session.NotAuthenticated, ch: make(chan struct{}, 1)}
@@ -311,5 +327,108 @@ func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 	}
 	if !k.ran.Load() {
 		t.Errorf("the keeper was not run")
+	}
+}
+
+// TestSessionIsGatewayDownAsSoonAsTheGatewayDies: the keeper checks at
+// once when the supervisor loses the gateway, not at its next tickle (30 s
+// away here), so the session never shows a stale state while the
+// gateway waits out its restart back-off.
+func TestSessionIsGatewayDownAsSoonAsTheGatewayDies(t *testing.T) {
+	r := simRunner(t, nil, func(o *Options) {
+		gw := o.Gateway
+		o.Gateway = func(g *gateway.Config) {
+			gw(g)
+			g.Backoff = gateway.Backoff{Min: 3 * time.Second, Max: 3 * time.Second}
+		}
+		kp := o.Keeper
+		o.Keeper = func(k *session.KeeperOptions) {
+			kp(k)
+			k.TickleInterval = 30 * time.Second
+		}
+	})
+	run(t, r)
+	first := waitStatus(t, r, "gateway Running, keeper asking for a login", func(st Status) bool {
+		return st.Gateway.State == gateway.Running && st.Session.State == session.NeedsManualLogin
+	})
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Post("https://127.0.0.1:"+strconv.Itoa(first.Gateway.Port)+"/sim/crash", "", nil)
+	if err == nil {
+		resp.Body.Close()
+	}
+	down := waitStatus(t, r, "session GatewayDown", func(st Status) bool { return st.Session.State == session.GatewayDown })
+	if down.Gateway.State != gateway.Restarting {
+		t.Errorf("the session went GatewayDown with the gateway %s; want it seen during the 3s back-off", down.Gateway.State)
+	}
+	waitStatus(t, r, "a new gateway and the keeper asking for a login again", func(st Status) bool {
+		return st.Gateway.State == gateway.Running && st.Gateway.PID != first.Gateway.PID && st.Session.State == session.NeedsManualLogin
+	})
+}
+
+// TestStartDemoRunsUntilCanceledAndLeavesNothing: the tray's entry to the
+// demo. The browser login is left out (a stub refuses): this is about the
+// lifecycle, the folder and the lock.
+func TestStartDemoRunsUntilCanceledAndLeavesNothing(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	opts := DemoOptions{
+		StatusAddr: "127.0.0.1:0",
+		FaultEvery: -1,
+		Browser:    "/nonexistent/chromium",
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Gateway:    func(g *gateway.Config) { g.Env = []string{"IBKR_TRAY_TEST_CHILD=sim"} },
+		Keeper: func(k *session.KeeperOptions) {
+			k.BrowserLogin = func(context.Context, login.Attempt) (login.Result, error) {
+				return login.Result{}, &login.Error{Kind: login.NoBrowser}
+			}
+		},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, done, err := StartDemo(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := waitStatus(t, r, "the demo gateway Running", func(st Status) bool { return st.Gateway.State == gateway.Running })
+	if !st.Demo || !st.Gateway.Simulator {
+		t.Errorf("status: demo %v, simulator %v", st.Demo, st.Gateway.Simulator)
+	}
+	if _, _, err := NewDemo(opts); err == nil || !strings.Contains(err.Error(), "already running for profile demo") {
+		t.Errorf("a second demo: %v; want refused by the lock", err)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the demo did not stop within 30s of cancel")
+	}
+	if _, err := os.Stat(st.Gateway.Dir); !os.IsNotExist(err) {
+		t.Errorf("the demo folder %s is still there (%v)", st.Gateway.Dir, err)
+	}
+	if alive := syscall.Kill(st.Gateway.PID, 0) == nil; alive {
+		t.Errorf("run.sh %d is alive after done", st.Gateway.PID)
+	}
+	again, cleanup, err := NewDemo(opts)
+	if err != nil {
+		t.Fatalf("a demo after the first stopped: %v", err)
+	}
+	cleanup()
+	if _, err := os.Stat(again.Supervisor().Status().Dir); !os.IsNotExist(err) {
+		t.Errorf("cleanup without Run left the folder (%v)", err)
+	}
+}
+
+func TestStartReturnsWhyTheEndpointCannotListen(t *testing.T) {
+	first := simRunner(t, &fakeKeeper{ch: make(chan struct{}, 1)})
+	run(t, first)
+	second := simRunner(t, &fakeKeeper{ch: make(chan struct{}, 1)}, func(o *Options) { o.Config.StatusAddr = first.Addr() })
+	err := second.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "the status endpoint cannot listen on "+first.Addr()) {
+		t.Fatalf("Start on a taken address: %v", err)
+	}
+	select {
+	case <-second.Done():
+	default:
+		t.Error("Done is not closed after Start failed")
 	}
 }

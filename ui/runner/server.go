@@ -12,7 +12,7 @@ import (
 //
 //	GET  /status   the Status as JSON
 //	GET  /livez    200 while the runner supervises
-//	GET  /readyz   200 when the gateway answers (with a keeper: when the session is authenticated)
+//	GET  /readyz   200 when the session is authenticated (which needs the gateway up)
 //	POST /restart  restart the gateway
 //	POST /login, /logout  commands for the keeper
 func (r *Runner) handler() http.Handler {
@@ -45,33 +45,26 @@ func (r *Runner) handler() http.Handler {
 		}
 	}
 	mux.HandleFunc("POST /restart", command(r.RestartGateway))
-	mux.HandleFunc("POST /login", r.needsSession(command(r.Login)))
-	mux.HandleFunc("POST /logout", r.needsSession(command(r.Logout)))
+	mux.HandleFunc("POST /login", command(r.Login))
+	mux.HandleFunc("POST /logout", command(r.Logout))
 	return loopbackOnly(mux)
 }
 
-// ready is /readyz: the gateway answers, and with a keeper the session is
-// authenticated.
+// ready is /readyz: the gateway answers and the session is authenticated.
+// The answer says why not, for a person reading a health check.
 func (r *Runner) ready() (bool, string) {
 	st := r.Status()
 	if !st.Gateway.State.Up() {
 		return false, "the gateway is " + st.Gateway.State.String() + "\n"
 	}
-	// SEAM(keeper): with no keeper, a gateway that answers is ready.
-	if r.session != nil && st.Session.State != session.Authenticated {
-		return false, "the session is " + st.Session.State.String() + "\n"
+	if st.Session.State != session.Authenticated {
+		why := "the session is " + st.Session.State.String()
+		if st.Session.Reason != "" {
+			why += ": " + st.Session.Reason
+		}
+		return false, why + "\n"
 	}
 	return true, ""
-}
-
-func (r *Runner) needsSession(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, req *http.Request) {
-		if r.session == nil {
-			http.Error(w, "this ibkr-tray runs no session keeper yet", http.StatusNotImplemented)
-			return
-		}
-		h(w, req)
-	}
 }
 
 // loopbackOnly refuses requests that a web page could have sent: a Host

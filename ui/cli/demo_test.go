@@ -1,0 +1,122 @@
+//go:build unix
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
+)
+
+// loginClock lets a second browser login within 30 s send the next TOTP
+// step's code at once (the simulator accepts one step ahead) instead of
+// waiting for it.
+type loginClock struct{ off atomic.Int64 }
+
+func (c *loginClock) Now() time.Time { return time.Now().Add(time.Duration(c.off.Load())) }
+
+func (c *loginClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.off.Add(int64(d))
+	return ctx.Err()
+}
+
+// TestStatusLoginLogoutDriveAHeadlessDemo runs `headless --demo` (the
+// simulator as a gateway process, the keeper, browser logins in Chromium)
+// and drives it with the status, logout and login commands.
+func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives Chromium against the simulator")
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Skip("no Chromium")
+	}
+	headlessEnv(t)
+	tmp, err := os.MkdirTemp("", "ibt") // short: Chromium's socket path
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	t.Setenv("TMPDIR", tmp)
+	clock := &loginClock{}
+	testKeeper = func(k *session.KeeperOptions) {
+		k.TickleInterval = 1500 * time.Millisecond
+		k.StatusPoll = 300 * time.Millisecond // the simulator allows 10 requests a second in all
+		k.LoginAttempt.Now, k.LoginAttempt.Sleep = clock.Now, clock.Sleep
+		k.OpenBrowser = func(string) error { return errors.New("no browser in tests") }
+	}
+	t.Cleanup(func() { testKeeper = nil })
+	var out bytes.Buffer
+	stdout = &out
+	t.Cleanup(func() { stdout = os.Stdout })
+
+	var log lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan *runner.Runner, 1)
+	exit := make(chan int, 1)
+	go func() {
+		exit <- headless(ctx, []string{"--demo", "--status-addr", "127.0.0.1:0", "--fault-every", "0"}, &log, func(r *runner.Runner) { started <- r })
+	}()
+	var r *runner.Runner
+	select {
+	case r = <-started:
+	case code := <-exit:
+		t.Fatalf("headless --demo exited %d: %s", code, log.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("headless --demo did not start within 20s")
+	}
+	flags := []string{"--status-addr", r.Addr()}
+	poll(t, 30*time.Second, "the demo's first login", func() bool { return r.Status().Session.State == session.Authenticated })
+	if !r.Status().Demo {
+		t.Error("the status does not say demo")
+	}
+	if code := Status(flags); code != exitAuthenticated {
+		t.Errorf("status exit %d while authenticated, want %d", code, exitAuthenticated)
+	}
+
+	firstLogin := r.Status().Session.LastLogin
+	if code := Logout(flags); code != 0 || !strings.Contains(out.String(), "Logged out.") {
+		t.Errorf("logout exit %d, said %q", code, out.String())
+	}
+	poll(t, 10*time.Second, "logged out", func() bool { return r.Status().Session.State == session.NotAuthenticated })
+	if e := r.Status().Session.LastError; e != "" {
+		t.Errorf("logout failed: %s", e)
+	}
+	if code := Status(flags); code != exitNotAuthenticated {
+		t.Errorf("status exit %d after logout, want %d", code, exitNotAuthenticated)
+	}
+
+	out.Reset()
+	t0 := time.Now()
+	code := Login(append([]string{"--wait", "--timeout", "60s", "--poll", "100ms"}, flags...))
+	if code != 0 || !strings.HasSuffix(out.String(), "Authenticated.\n") {
+		t.Fatalf("login --wait exit %d, said %q", code, out.String())
+	}
+	t.Logf("login --wait returned after %s", time.Since(t0).Round(time.Millisecond))
+	if st := r.Status().Session; st.State != session.Authenticated || st.LastLoginMethod != "browser" || !st.LastLogin.After(firstLogin) {
+		t.Errorf("login --wait returned with the session %s (by %q at %s, the first login at %s); want a new browser login", st.State, st.LastLoginMethod, st.LastLogin, firstLogin)
+	}
+
+	cancel()
+	select {
+	case code := <-exit:
+		if code != 0 {
+			t.Errorf("exit status %d, want 0", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("headless --demo did not stop within 30s")
+	}
+	for _, want := range []string{"msg=status session=Authenticated", "msg=status session=NotAuthenticated", "demo: the gateway is the built-in simulator"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package runner
+
+import (
+	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/session/login"
+	"github.com/ibkr-tray/ibkr-tray/session/secrets"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+)
+
+// newKeeper builds the session keeper from the settings: a Web API client
+// for the gateway (the settings' gatewayURL, else the supervised one at
+// gatewayURL), the credential store, and the login template.
+func newKeeper(o Options, gatewayURL string) (*session.Keeper, error) {
+	c := o.Config
+	base := gatewayURL
+	if c.GatewayURL != "" {
+		base = c.GatewayURL
+	}
+	client, err := session.NewClient(session.ClientOptions{
+		BaseURL:     base,
+		AllowRemote: c.AllowRemoteGateway,
+		CAFile:      c.CAFile,
+		Logger:      o.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	selectors, err := login.ParseSelectors(c.LoginSelectors)
+	if err != nil {
+		return nil, err
+	}
+	profile := o.Paths.Profile
+	if profile == "" {
+		profile = config.DefaultProfile
+	}
+	ko := session.KeeperOptions{
+		Client:      client,
+		Credentials: credentialStore(o),
+		Profile:     profile,
+		LoginAttempt: login.Attempt{
+			AllowRemote: c.AllowRemoteGateway,
+			Paper:       c.Paper,
+			Selectors:   selectors,
+			Browser:     c.Browser,
+			Visible:     c.VisibleBrowser,
+		},
+		TakeBackCompeting: c.TakeBackCompeting,
+		MaxFailedInRow:    c.MaxFailedLoginsInRow,
+		MaxFailedPerDay:   c.MaxFailedLoginsPerDay,
+		TickleInterval:    time.Duration(c.TickleInterval),
+		Logger:            o.Logger,
+	}
+	if o.Paths.StateDir != "" {
+		ko.StateFile = o.Paths.SessionState()
+		ko.LoginAttempt.DiagnosticsDir = o.Paths.Diagnostics()
+	}
+	if o.Keeper != nil {
+		o.Keeper(&ko)
+	}
+	return session.NewKeeper(ko), nil
+}
+
+// credentialStore is the store Options name, else the settings' secrets
+// file, else the OS keyring. Nothing is read until a login needs it.
+func credentialStore(o Options) secrets.Store {
+	switch {
+	case o.Credentials != nil:
+		return o.Credentials
+	case o.Config.SecretsFile != "":
+		return secrets.File(o.Config.SecretsFile)
+	}
+	return secrets.Keyring(secrets.DefaultTimeout)
+}
