@@ -36,11 +36,45 @@ type Started struct {
 }
 
 // StartBackend builds the runner from the settings and runs it until ctx
-// ends. The lead wires it in main.go to runner.New + Run; the tray reports
-// an error when it is left nil.
-var StartBackend func(ctx context.Context, o BackendOptions) (Started, error)
+// ends. Tests replace it with a fake.
+var StartBackend = startRunner
 
 // StartDemo runs the built-in simulator as the gateway with a demo user
 // whose credentials live in memory only, and injects faults every minute or
-// so. The lead wires it to the runner and gateway/sim.
-var StartDemo func(ctx context.Context, o BackendOptions) (Started, error)
+// so. Tests replace it with a fake.
+var StartDemo = startDemo
+
+// startRunner takes the profile's lock (one copy of the app per profile),
+// then runs the runner; Done closes once the gateway it started has stopped
+// and the lock is released.
+func startRunner(ctx context.Context, o BackendOptions) (Started, error) {
+	lock, err := runner.Lock(o.Paths.LockFile, o.Paths.Profile)
+	if err != nil {
+		return Started{}, err
+	}
+	r, err := runner.New(runner.Options{Config: o.Config, Paths: o.Paths})
+	if err != nil {
+		lock.Release()
+		return Started{}, err
+	}
+	if err := r.Start(ctx); err != nil {
+		lock.Release()
+		return Started{}, err
+	}
+	done := make(chan struct{})
+	go func() {
+		<-r.Done()
+		lock.Release()
+		close(done)
+	}()
+	return Started{Backend: r, Done: done}, nil
+}
+
+// startDemo runs the demo backend (it takes the demo profile's own lock).
+func startDemo(ctx context.Context, o BackendOptions) (Started, error) {
+	r, done, err := runner.StartDemo(ctx, runner.DemoOptions{Browser: o.Config.Browser, VisibleBrowser: o.Config.VisibleBrowser})
+	if err != nil {
+		return Started{}, err
+	}
+	return Started{Backend: r, Done: done}, nil
+}
