@@ -10,6 +10,7 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 	"github.com/ibkr-tray/ibkr-tray/ui"
 	"github.com/ibkr-tray/ibkr-tray/ui/cli"
+	_ "github.com/ibkr-tray/ibkr-tray/ui/fynelocale" // before Fyne reads the locale
 )
 
 // command is one subcommand: its name, a line for `help`, and its entry
