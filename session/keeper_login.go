@@ -266,7 +266,7 @@ func (k *Keeper) handle(ctx context.Context, c command) time.Duration {
 	case cmdLogout:
 		k.loggedOut = true
 		k.haveFacts = false
-		err := k.api.Logout(ctx)
+		err := k.logoutOnce(ctx)
 		k.update(func(s *Status) {
 			s.Auth = AuthStatus{}
 			s.Accounts, s.SelectedAccount = nil, ""
@@ -274,7 +274,9 @@ func (k *Keeper) handle(ctx context.Context, c command) time.Duration {
 		})
 		if err != nil {
 			k.lastError(err)
-			k.log.Warn("logout failed", "err", err)
+			k.log.Error("logout failed", "err", err)
+			k.set(NotAuthenticated, fmt.Sprintf(msgLogoutFailed, err))
+			return k.o.TickleInterval
 		}
 		k.set(NotAuthenticated, msgLoggedOut)
 		return k.o.TickleInterval
@@ -288,3 +290,31 @@ func (k *Keeper) handle(ctx context.Context, c command) time.Duration {
 	}
 	return k.o.TickleInterval
 }
+
+// logoutOnce posts /logout, trying again twice a little later when IBKR is
+// busy (429, 5xx, no answer): a logout the user asked for should not be lost
+// to a passing hiccup.
+func (k *Keeper) logoutOnce(ctx context.Context) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = k.api.Logout(ctx); err == nil {
+			return nil
+		}
+		switch KindOf(err) {
+		case KindRateLimited, KindServerError, KindTimeout:
+		default:
+			return err
+		}
+		t := time.NewTimer(logoutRetryWait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+	return err
+}
+
+// logoutRetryWait is over IBKR's one-request-a-second limits.
+const logoutRetryWait = 1100 * time.Millisecond

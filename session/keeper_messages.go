@@ -6,6 +6,7 @@ import "github.com/ibkr-tray/ibkr-tray/session/login"
 const (
 	msgNoCredentials    = "no login details are stored for automated login; choose Log in to log in in your browser, or store them with \"ibkr-tray secrets set\""
 	msgLoggedOut        = "logged out; choose Log in to start a new session"
+	msgLogoutFailed     = "the logout did not go through (%v); the session may still be open in the gateway. Automated login is paused; choose Log out again, or Log in"
 	msgCompeting        = "another session of this user (TWS, IBKR Mobile or the web portal) holds the brokerage session; it is not taken back, so that session keeps working. Choose Log in to take it back here, or turn on \"compete\" in the settings to always take it back."
 	msgBadCredentials   = "IBKR rejected the username or password; automated login is stopped so the account is not locked. Check the stored credentials (ibkr-tray secrets set) and log in."
 	msgUserLocked       = "IBKR has locked this username after failed logins; automated login is stopped. Unlock it with IBKR (Client Services, or the password reset on ibkr.com), then choose Log in."

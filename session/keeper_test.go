@@ -509,6 +509,21 @@ func TestKeeperTransitions(t *testing.T) {
 			},
 		},
 		{
+			name: "a logout IBKR keeps refusing is reported, not shown as done",
+			gw:   func() *fakeGateway { return newFakeGateway().loggedIn() },
+			run: func(h *harness) {
+				h.waitState(Authenticated, time.Second)
+				h.gw.mu.Lock()
+				h.gw.status = 503
+				h.gw.mu.Unlock()
+				h.k.Logout()
+				h.waitState(NotAuthenticated, 10*time.Second)
+				h.expectReason("did not go through")
+				h.expectCalls(map[string]int{"logout": 3})
+				h.expectLogins(0)
+			},
+		},
+		{
 			name:   "Logout interrupts a login under way",
 			gw:     func() *fakeGateway { return newFakeGateway() },
 			script: []error{nil},
