@@ -85,6 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Paths: paths, Config: cfg, Demo: *demo, Deps: defaultDeps(cfg.SecretsFile),
 		Autostart: autostart.Entry{Profile: paths.Profile}, Log: log, NoTray: trayMissing(),
 	})
+	if trayHook != nil {
+		trayHook(t)
+	}
 	go func() { // SIGINT/SIGTERM quit like the menu's Quit
 		<-ctx.Done()
 		fyne.Do(a.Quit)
@@ -95,14 +98,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return t.shutdown()
 }
 
+// trayHook, when set (by the end-to-end tests, which run Main in a child
+// process), sees the tray app before it runs.
+var trayHook func(t *trayApp)
+
 // newFyneApp makes the Fyne app with our metadata (a plain go build has no
 // FyneApp.toml metadata; the tray's title comes from Name).
 func newFyneApp() fyne.App {
-	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: "ibkr-tray", Icon: assets.AppIcon,
+	icon := appIcon()
+	app.SetMetadata(fyne.AppMetadata{ID: AppID, Name: "ibkr-tray", Icon: icon,
 		Migrations: map[string]bool{"fyneDo": true}})
 	a := app.NewWithID(AppID)
-	a.SetIcon(assets.AppIcon)
+	a.SetIcon(icon)
 	return a
+}
+
+// appIconPixels is the size of the app icon handed to Fyne: its X11
+// window icons are 256 px.
+const appIconPixels = 256
+
+// appIcon is the app icon as PNG pixels. Given the SVG, Fyne rasterises it
+// for the (hidden) window that runs the tray, allocating about 8 MB on the
+// way, which the idle tray then keeps as heap; a PNG is only decoded.
+func appIcon() fyne.Resource {
+	b, err := rasterize(assets.AppIcon.Content(), appIconPixels)
+	if err != nil {
+		return assets.AppIcon
+	}
+	return fyne.NewStaticResource("app-icon.png", b)
 }
 
 // shutdown stops the backend after the app has quit and waits, bounded,

@@ -10,10 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
@@ -26,13 +30,19 @@ type childCommand struct {
 	Capture string         `json:"capture,omitempty"` // show "status", "settings" or "menu" for a screenshot
 }
 
-func e2eChild() int {
-	var outMu sync.Mutex
-	say := func(format string, args ...any) {
-		outMu.Lock()
-		defer outMu.Unlock()
+// sayer writes one line at a time to stdout, the parent's feed.
+func sayer() func(format string, args ...any) {
+	var mu sync.Mutex
+	return func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
 		fmt.Printf(format+"\n", args...)
 	}
+}
+
+// e2eChild runs the tray with a fake backend that the parent drives.
+func e2eChild() int {
+	say := sayer()
 	fb := newFakeBackend(stoppedStatus("starting"))
 	fb.onCall = func(c string) { say("CALL %s", c) }
 
@@ -70,26 +80,7 @@ func e2eChild() int {
 		Start:     start,
 		OnShow:    func(w string) { say("SHOWN %s", w) },
 	})
-	go func() {
-		sc := bufio.NewScanner(os.Stdin)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var c childCommand
-			if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-				say("ERROR bad command: %v", err)
-				continue
-			}
-			switch {
-			case c.Status != nil:
-				fb.setOutput(c.Output...)
-				fb.set(*c.Status)
-			case c.Capture != "":
-				var err error
-				fyne.DoAndWait(func() { _, err = tr.showForCapture(c.Capture) })
-				say("CAPTURED %s %v", c.Capture, err)
-			}
-		}
-	}()
+	go serveCommands(tr, fb, say)
 	tr.setup()
 	a.Lifecycle().SetOnStarted(func() {
 		tr.start()
@@ -99,6 +90,85 @@ func e2eChild() int {
 	code := tr.shutdown()
 	say("EXIT %d", code)
 	return code
+}
+
+// serveCommands follows the parent's commands on stdin until it closes.
+// fb is nil when the backend is the real runner.
+func serveCommands(tr *trayApp, fb *fakeBackend, say func(string, ...any)) {
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var c childCommand
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			say("ERROR bad command: %v", err)
+			continue
+		}
+		switch {
+		case c.Status != nil && fb != nil:
+			fb.setOutput(c.Output...)
+			fb.set(*c.Status)
+		case c.Capture != "":
+			var err error
+			fyne.DoAndWait(func() { _, err = tr.showForCapture(c.Capture) })
+			say("CAPTURED %s %v", c.Capture, err)
+		}
+	}
+}
+
+// simGateEnv names a file the simulator waits for before it starts, so a
+// test sees the gateway's "starting" state for as long as it needs.
+const simGateEnv = "IBKR_TRAY_E2E_SIM_GATE"
+
+// simChild is the simulator as the distribution's run.sh starts it.
+func simChild(args []string) int {
+	if gate := os.Getenv(simGateEnv); gate != "" && !waitForFile(gate, 2*time.Minute) {
+		fmt.Fprintln(os.Stderr, "sim: the test never opened the gate", gate)
+		return 3
+	}
+	return sim.Main(args)
+}
+
+func waitForFile(path string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		<-tick.C
+	}
+}
+
+// realChild runs the app as a user starts it (Main: settings file, real
+// runner, real keyring), and adds only the window reports and captures.
+func realChild() int {
+	say := sayer()
+	trayHook = func(t *trayApp) {
+		t.o.OnShow = func(w string) { say("SHOWN %s", w) }
+		go serveCommands(t, nil, say)
+	}
+	code := Main(nil)
+	say("EXIT %d", code)
+	return code
+}
+
+// bareTray is the baseline: a Fyne app with a one-item tray menu and
+// nothing else, run from the same test binary.
+func bareTray() int {
+	a := app.NewWithID(AppID + ".bare")
+	desk := a.(desktop.App)
+	desk.SetSystemTrayMenu(fyne.NewMenu("bare", fyne.NewMenuItem("Hello", nil)))
+	icon, err := trayIcon(IconOK) // the same pixels as ours
+	if err != nil {
+		return 1
+	}
+	desk.SetSystemTrayIcon(icon)
+	a.Run()
+	return 0
 }
 
 // painted reports whether an image has more than one colour.

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"flag"
 	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -115,5 +117,19 @@ func TestAppIconPNGMatchesTheSVG(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("assets/app-icon.png differs from app-icon.svg; run go test ./ui -run AppIcon -write-app-icon")
+	}
+}
+
+// TestAppIconIsHandedToFyneAsPixels: Fyne only decodes a PNG app icon,
+// where an SVG one is rasterised for the tray's hidden window at a cost of
+// about 8 MB the idle tray then keeps (BenchmarkIdleFootprint).
+func TestAppIconIsHandedToFyneAsPixels(t *testing.T) {
+	res := appIcon()
+	img, err := png.Decode(bytes.NewReader(res.Content()))
+	if err != nil {
+		t.Fatalf("the app icon %s is not a PNG: %v", res.Name(), err)
+	}
+	if b := img.Bounds(); b.Dx() != appIconPixels || b.Dy() != appIconPixels || !strings.HasSuffix(res.Name(), ".png") {
+		t.Errorf("app icon %s is %v; want a %d px PNG", res.Name(), b, appIconPixels)
 	}
 }

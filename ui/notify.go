@@ -181,7 +181,9 @@ func attentionFor(st runner.Status) (NoticeKind, Notification, bool) {
 			body = "The automatic login did not work. Click Log in to try again, or check the credentials in Settings…."
 		}
 		if st.Session.Reason != "" {
-			body = sentence(st.Session.Reason) + " " + body
+			// The keeper's reasons are clauses ("no login details are
+			// stored ..."): a notification starts a sentence.
+			body = sentence(capitalise(st.Session.Reason)) + " " + body
 		}
 		return NoticeLoginNeeded, Notification{Kind: NoticeLoginNeeded, Urgent: true, LoginAction: true,
 			Title: "IBKR login needed", Body: body}, true
@@ -222,7 +224,7 @@ func orDefault(s, def string) string {
 	if s == "" {
 		return def
 	}
-	return sentence(s)
+	return sentence(capitalise(s))
 }
 
 // sentence makes a reason end with a full stop.

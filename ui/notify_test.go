@@ -46,6 +46,8 @@ func TestCoalescer(t *testing.T) {
 	down := ptr(snap(gateway.Restarting, session.GatewayDown))
 	manual := snap(gateway.Running, session.NeedsManualLogin)
 	manual.Session.Reason = "IBKR ended the session"
+	noCreds := snap(gateway.Running, session.NeedsManualLogin)
+	noCreds.Session.Reason = "no login details are stored"
 	failed := snap(gateway.Failed, session.GatewayDown)
 	failed.Gateway.Reason = "The gateway exited 5 times in 2 minutes"
 	tests := []struct {
@@ -87,6 +89,11 @@ func TestCoalescer(t *testing.T) {
 		}, 60 * time.Second, []string{
 			"LoginNeeded@10s: IBKR ended the session. Click Log in to open the gateway's login page and log in as you would in the browser.",
 			"Restored@45s: Session restored after 30 s.",
+		}},
+		{"the keeper's reason, a clause, starts the sentence", []step{
+			{0, authed}, {5 * time.Second, &noCreds}, {6 * time.Second, &noCreds},
+		}, 10 * time.Second, []string{
+			"LoginNeeded@5s: No login details are stored. Click Log in to open the gateway's login page and log in as you would in the browser.",
 		}},
 		{"starting up unauthenticated is not a loss", []step{
 			{0, down}, {10 * time.Second, reauth}, {20 * time.Second, authed},

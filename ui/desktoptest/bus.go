@@ -28,6 +28,10 @@ var toolPackages = map[string]string{
 	"dbus-daemon":          "dbus-daemon (or dbus)",
 	"gnome-keyring-daemon": "gnome-keyring",
 	"chromium":             "chromium",
+	"Xvfb":                 "xvfb",
+	"xdpyinfo":             "x11-utils",
+	"xwininfo":             "x11-utils",
+	"import":               "imagemagick",
 }
 
 // RequireDesktop needs dbus-daemon, gnome-keyring-daemon and chromium.

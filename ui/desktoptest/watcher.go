@@ -34,7 +34,9 @@ type Watcher struct {
 type Item struct {
 	Service string
 	Path    dbus.ObjectPath
-	conn    *dbus.Conn
+	// At is when the item registered (for start-up timings).
+	At   time.Time
+	conn *dbus.Conn
 }
 
 // StartWatcher owns the watcher name on bus until cleanup.
@@ -66,7 +68,7 @@ type watcherMethods struct{ w *Watcher }
 // RegisterStatusNotifierItem is called by a tray app; service is a bus
 // name or (as fyne.io/systray sends) an object path on the sender.
 func (m watcherMethods) RegisterStatusNotifierItem(sender dbus.Sender, service string) *dbus.Error {
-	it := Item{Service: string(sender), Path: "/StatusNotifierItem", conn: m.w.conn}
+	it := Item{Service: string(sender), Path: "/StatusNotifierItem", At: time.Now(), conn: m.w.conn}
 	if strings.HasPrefix(service, "/") {
 		it.Path = dbus.ObjectPath(service)
 	} else if service != "" {

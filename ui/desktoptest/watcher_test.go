@@ -56,11 +56,15 @@ func TestWatcherSeesRegistrationReadsMenuAndClicks(t *testing.T) {
 	}}); err != nil {
 		t.Fatal(err)
 	}
+	sent := time.Now()
 	if err := app.Object("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher").
 		Call("org.kde.StatusNotifierWatcher.RegisterStatusNotifierItem", 0, "/StatusNotifierItem").Err; err != nil {
 		t.Fatal(err)
 	}
 	it := w.WaitItem(t, 5*time.Second)
+	if it.At.Before(sent) || time.Since(it.At) > 5*time.Second {
+		t.Errorf("registered at %v, want between the call at %v and now", it.At, sent)
+	}
 	if it.Service != app.Names()[0] {
 		t.Errorf("item service %q, want the app's name %q", it.Service, app.Names()[0])
 	}
