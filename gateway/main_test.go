@@ -5,6 +5,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,7 +23,7 @@ import (
 )
 
 // childEnv selects what the test binary does when run.sh starts it.
-const childEnv = "IBKR_TRAY_TEST_CHILD"
+const childEnv = simtest.ChildEnv
 
 // TestMain lets the test binary play the gateway: run.sh runs it with
 // IBKR_TRAY_TEST_CHILD set (run.sh inherits the supervisor's environment).
@@ -30,9 +31,8 @@ const childEnv = "IBKR_TRAY_TEST_CHILD"
 //	sim:  the simulator, as `ibkr-tray sim --conf root/conf.yaml`
 //	fake: a small fake gateway whose misbehaviour FAKE_* variables choose
 func TestMain(m *testing.M) {
+	simtest.RunChild()
 	switch os.Getenv(childEnv) {
-	case "sim":
-		os.Exit(sim.Main(os.Args[2:]))
 	case "fake":
 		os.Exit(fakeGateway(os.Args[len(os.Args)-1]))
 	}
@@ -136,17 +136,9 @@ func writeFakeDist(t testing.TB, port int) string {
 // as `ibkr-tray sim`.
 func writeSimDist(t testing.TB, port int, termDelay time.Duration) string {
 	t.Helper()
-	dir := t.TempDir()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	o := sim.DefaultOptions()
 	o.TermDelay = termDelay
-	if err := sim.WriteDist(dir, sim.DistOptions{Port: port, SSL: true, Command: []string{exe, "sim"}, Options: o}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return simtest.Dist(t, port, o)
 }
 
 // testLogger sends the supervisor's log to the test's log.

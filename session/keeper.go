@@ -260,6 +260,9 @@ func (k *Keeper) set(state State, reason string) {
 	case IBKRUnreachable, GatewayDown:
 		level = slog.LevelWarn
 	}
+	if was == Connecting && state == GatewayDown {
+		level = slog.LevelInfo // the usual start: the gateway is still starting
+	}
 	k.log.Log(context.Background(), level, "session state", "from", was, "to", state, "reason", reason)
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func TestMainFlags(t *testing.T) {
 
 func TestHeadlessDemoPrintsStateChanges(t *testing.T) {
 	fb := newFakeBackend(snap(gateway.Starting, session.GatewayDown))
-	var out syncBuffer
+	var out desktoptest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	clock := func() time.Time { return t0 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -61,24 +60,7 @@ type child struct {
 	exit  chan error
 	// exited closes once the child has exited and been reaped.
 	exited chan struct{}
-	log    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log    *desktoptest.Buffer
 }
 
 // startChild runs the tray app with the fake backend the parent drives.
@@ -107,7 +89,7 @@ func startChildWith(t testing.TB, env []string) *child {
 		t.Fatal(err)
 	}
 	c := &child{t: t, cmd: cmd, stdin: stdin, lines: make(chan string, 1000), exit: make(chan error, 1),
-		exited: make(chan struct{}), log: &syncBuffer{}}
+		exited: make(chan struct{}), log: &desktoptest.Buffer{}}
 	cmd.Stderr = c.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -243,7 +225,7 @@ func TestTrayWithoutATrayShowsTheStatusWindow(t *testing.T) {
 }
 
 // eventuallyLog waits until the child's log holds a line.
-func eventuallyLog(t *testing.T, log *syncBuffer, want string) {
+func eventuallyLog(t *testing.T, log *desktoptest.Buffer, want string) {
 	t.Helper()
 	eventually(t, "log says "+want, func() bool { return strings.Contains(log.String(), want) })
 }

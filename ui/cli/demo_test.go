@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -57,7 +58,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	stdout = &out
 	t.Cleanup(func() { stdout = os.Stdout })
 
-	var log lockedBuffer
+	var log desktoptest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan *runner.Runner, 1)

@@ -7,12 +7,13 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,9 +26,7 @@ import (
 
 // TestMain lets run.sh start this test binary as the simulator.
 func TestMain(m *testing.M) {
-	if os.Getenv("IBKR_TRAY_TEST_CHILD") == "sim" {
-		os.Exit(sim.Main(os.Args[2:]))
-	}
+	simtest.RunChild()
 	os.Exit(m.Run())
 }
 
@@ -37,7 +36,7 @@ func headlessEnv(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
-	t.Setenv("IBKR_TRAY_TEST_CHILD", "sim")
+	t.Setenv(simtest.ChildEnv, "sim")
 	// No Secret Service: the keyring answers at once that there is none.
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "disabled:")
 }
@@ -45,36 +44,9 @@ func headlessEnv(t *testing.T) {
 // simDist writes a simulator distribution on a free port.
 func simDist(t *testing.T) (dir string, port int) {
 	t.Helper()
-	port, err := sim.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir = t.TempDir()
-	exe, _ := os.Executable()
 	o := sim.DefaultOptions()
 	o.TermDelay = 0
-	if err := sim.WriteDist(dir, sim.DistOptions{Port: port, SSL: true, Command: []string{exe, "sim"}, Options: o}); err != nil {
-		t.Fatal(err)
-	}
-	return dir, port
-}
-
-// lockedBuffer collects the log written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	return simtest.FreeDist(t, o)
 }
 
 // poll calls f every 20ms until it reports true, failing after d.
@@ -142,7 +114,7 @@ func TestHeadlessStopsTheGatewayOnSIGTERM(t *testing.T) {
 func TestHeadlessLogsStateChangesAndRefusesASecondCopy(t *testing.T) {
 	headlessEnv(t)
 	dir, _ := simDist(t)
-	var log lockedBuffer
+	var log desktoptest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	started := make(chan *runner.Runner, 1)
@@ -167,7 +139,7 @@ func TestHeadlessLogsStateChangesAndRefusesASecondCopy(t *testing.T) {
 		t.Errorf("/readyz = %d %s with no session", code, body)
 	}
 
-	var second lockedBuffer
+	var second desktoptest.Buffer
 	code := headless(context.Background(), []string{"--gateway-dir", dir, "--status-addr", "127.0.0.1:0"}, &second, nil)
 	want := "ibkr-tray is already running for profile default (pid " + strconv.Itoa(os.Getpid()) + "); quit it first or use --profile"
 	if code != 1 || !strings.Contains(second.String(), want) {
@@ -220,7 +192,7 @@ func TestHeadlessExplainsConfigProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var out lockedBuffer
+			var out desktoptest.Buffer
 			code := headless(context.Background(), tt.args, &out, nil)
 			if code != tt.code || !strings.Contains(out.String(), tt.want) {
 				t.Errorf("exit %d, said %q; want %d and %q", code, out.String(), tt.code, tt.want)

@@ -1,12 +1,13 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -85,7 +86,7 @@ func (w *loginWatch) login(ctx context.Context, a login.Attempt) (login.Result, 
 }
 
 func (w *loginWatch) scan() {
-	for _, pid := range descendants(os.Getpid()) {
+	for _, pid := range desktoptest.Descendants(os.Getpid()) {
 		if comm, text := procText(pid); strings.Contains(comm, "chrom") {
 			w.mu.Lock()
 			w.browser[pid] = text
@@ -114,24 +115,6 @@ func (w *wrongFirst) Get(ctx context.Context, profile string) (secrets.Credentia
 		c.Password += "x"
 	}
 	return c, err
-}
-
-// lockedBuffer collects a log written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret runs the demo
@@ -167,7 +150,7 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	password := "pw-" + rand.Text()
 	secret := randomTOTPSecret()
-	var logs lockedBuffer
+	var logs desktoptest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := &loginClock{}
 	watch := &loginWatch{browser: map[int]string{}}
@@ -180,7 +163,7 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 		Password:   password,
 		TOTPSecret: secret,
 		Gateway: func(g *gateway.Config) {
-			g.Env = append(g.Env, "IBKR_TRAY_TEST_CHILD=sim")
+			g.Env = append(g.Env, simtest.ChildEnvVar)
 			g.HealthInterval = 100 * time.Millisecond
 		},
 		Keeper: func(k *session.KeeperOptions) {
@@ -218,7 +201,7 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d %q while authenticated", code, body)
 	}
-	gatewayPIDs := append([]int{first.Gateway.PID}, descendants(first.Gateway.PID)...)
+	gatewayPIDs := append([]int{first.Gateway.PID}, desktoptest.Descendants(first.Gateway.PID)...)
 	var gatewayProcs strings.Builder
 	for _, pid := range gatewayPIDs {
 		_, text := procText(pid)

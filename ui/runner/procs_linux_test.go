@@ -8,42 +8,6 @@ import (
 	"strings"
 )
 
-// descendants returns the pids of every process below pid, read from
-// /proc (children's children included).
-func descendants(pid int) []int {
-	parents := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
-		rest := stat[bytes.LastIndexByte(stat, ')')+1:]
-		f := strings.Fields(string(rest))
-		if len(f) < 2 {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		parents[ppid] = append(parents[ppid], child)
-	}
-	var out []int
-	queue := []int{pid}
-	for len(queue) > 0 && len(out) < 10000 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range parents[p] {
-			out = append(out, c)
-			queue = append(queue, c)
-		}
-	}
-	return out
-}
-
 // procText is a process's command line and environment, NULs as spaces.
 func procText(pid int) (comm, text string) {
 	dir := filepath.Join("/proc", strconv.Itoa(pid))

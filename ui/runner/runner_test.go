@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -29,9 +30,7 @@ import (
 
 // TestMain lets run.sh start this test binary as the simulator.
 func TestMain(m *testing.M) {
-	if os.Getenv("IBKR_TRAY_TEST_CHILD") == "sim" {
-		os.Exit(sim.Main(os.Args[2:]))
-	}
+	simtest.RunChild()
 	os.Exit(m.Run())
 }
 
@@ -91,17 +90,9 @@ func TestSecondInstanceIsRefused(t *testing.T) {
 // with no stored credentials that never opens a browser.
 func simRunner(t *testing.T, sess Session, adjust ...func(*Options)) *Runner {
 	t.Helper()
-	port, err := sim.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	exe, _ := os.Executable()
 	o := sim.DefaultOptions()
 	o.TermDelay = 0
-	if err := sim.WriteDist(dir, sim.DistOptions{Port: port, SSL: true, Command: []string{exe, "sim"}, Options: o}); err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := simtest.FreeDist(t, o)
 	c := config.Default()
 	c.GatewayDir = dir
 	c.StatusAddr = "127.0.0.1:0"
@@ -112,7 +103,7 @@ func simRunner(t *testing.T, sess Session, adjust ...func(*Options)) *Runner {
 		Session:     sess,
 		Credentials: secrets.Memory(secrets.Credentials{}),
 		Gateway: func(g *gateway.Config) {
-			g.Env = []string{"IBKR_TRAY_TEST_CHILD=sim"}
+			g.Env = []string{simtest.ChildEnvVar}
 			g.HealthInterval = 100 * time.Millisecond
 		},
 		Keeper: func(k *session.KeeperOptions) {
@@ -376,7 +367,7 @@ func TestStartDemoRunsUntilCanceledAndLeavesNothing(t *testing.T) {
 		FaultEvery: -1,
 		Browser:    "/nonexistent/chromium",
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Gateway:    func(g *gateway.Config) { g.Env = []string{"IBKR_TRAY_TEST_CHILD=sim"} },
+		Gateway:    func(g *gateway.Config) { g.Env = []string{simtest.ChildEnvVar} },
 		Keeper: func(k *session.KeeperOptions) {
 			k.BrowserLogin = func(context.Context, login.Attempt) (login.Result, error) {
 				return login.Result{}, &login.Error{Kind: login.NoBrowser}
