@@ -75,7 +75,9 @@ func tlsConfig(host string, roots *x509.CertPool) *tls.Config {
 // verifying client could never talk to a stock gateway. The connection
 // never leaves this computer (the dialer only dials loopback for these
 // hosts), so the check would protect against nothing but other programs on
-// the same machine. This is the only place verification is skipped.
+// the same machine. This is the only place the API client skips
+// verification (the supervisor's probe and the demo's fault injector, which
+// also only dial 127.0.0.1, do the same for the same reason).
 func loopbackTLS() *tls.Config {
 	return &tls.Config{
 		MinVersion:         tls.VersionTLS12,
