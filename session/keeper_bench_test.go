@@ -11,7 +11,7 @@ import (
 )
 
 // The keeper's benchmarks run against the simulator with the keeper's
-// default timings (5 s tickles, 500 ms status polls) and report medians and
+// default timings (4 s tickles, 500 ms status polls) and report medians and
 // 95th percentiles over at least benchTrials faults each:
 //
 //	go test -run '^$' -bench BenchmarkKeeper -benchtime 20x ./session/
@@ -102,7 +102,7 @@ func BenchmarkKeeperReauth(b *testing.B) {
 	e.waitState(Authenticated, 20*time.Second)
 	var detect, recover, afterDetect []time.Duration
 	trials(b, func() {
-		randomPhase(5 * time.Second)
+		randomPhase(DefaultTickleInterval)
 		e.drainEvents()
 		fault := time.Now()
 		e.sim.ExpireBrokerage()
@@ -134,7 +134,7 @@ func BenchmarkKeeperBrowserLogin(b *testing.B) {
 	e.waitState(Authenticated, 20*time.Second)
 	var detect, recover, login []time.Duration
 	trials(b, func() {
-		randomPhase(5 * time.Second)
+		randomPhase(DefaultTickleInterval)
 		e.drainEvents()
 		fault := time.Now()
 		e.sim.ExpireSSO()
@@ -163,7 +163,7 @@ func BenchmarkKeeperIdleTraffic(b *testing.B) {
 	start := time.Now()
 	before := e.sim.State().Hits
 	// Each trial is one tickle interval of idling.
-	trials(b, func() { <-time.After(5 * time.Second) })
+	trials(b, func() { <-time.After(DefaultTickleInterval) })
 	took := time.Since(start)
 	after := e.sim.State().Hits
 	total := 0

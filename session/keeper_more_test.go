@@ -16,8 +16,8 @@ func TestKeeperIdleTrafficIsOneTicklePerInterval(t *testing.T) {
 		h := newHarness(t, newFakeGateway().loggedIn(), nil, nil)
 		h.waitState(Authenticated, time.Second)
 		h.idle(time.Hour)
-		if n := h.gw.count("tickle"); n < 720 || n > 721 {
-			t.Errorf("tickles in an hour = %d, want 720 (one per 5 s; IBKR allows 3600)", n)
+		if n := h.gw.count("tickle"); n < 900 || n > 901 {
+			t.Errorf("tickles in an hour = %d, want 900 (one per 4 s; IBKR allows 3600)", n)
 		}
 		h.gw.mu.Lock()
 		defer h.gw.mu.Unlock()

@@ -128,7 +128,7 @@ func jsArg(v any) string {
 }
 
 // pollEvery is how often the page is looked at while waiting.
-const pollEvery = 100 * time.Millisecond
+const pollEvery = 50 * time.Millisecond
 
 // waitFor evaluates script until done accepts its answer or ctx ends.
 // Evaluation errors while the page navigates are expected and retried.

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/session"
 )
 
 // Config is the settings file. The tray's settings window and the headless
@@ -74,7 +76,7 @@ func Default() Config {
 		MaxFailedLoginsPerDay: 10,
 		Notifications:         true,
 		StatusAddr:            DefaultStatusAddr,
-		TickleInterval:        Duration(5 * time.Second),
+		TickleInterval:        Duration(session.DefaultTickleInterval),
 		ReadyTimeout:          Duration(60 * time.Second),
 	}
 }
