@@ -10,8 +10,9 @@ import (
 
 // Deps are the checks and stores the windows use. Tests swap them.
 type Deps struct {
-	// CheckDist says in a sentence what is wrong with a gateway folder.
-	CheckDist func(dir string) error
+	// CheckDist says in a sentence what is wrong with a gateway folder,
+	// or returns the port its conf.yaml listens on.
+	CheckDist func(dir string) (port int, err error)
 	// NormalizeSecret cleans a pasted TOTP secret or says why it is not one.
 	NormalizeSecret func(s string) (string, error)
 	// Code is the current 6-digit code of a TOTP secret and how long it lasts.
@@ -35,9 +36,9 @@ func defaultDeps(secretsFile string) Deps {
 		store = secrets.Keyring(10 * time.Second)
 	}
 	return Deps{
-		CheckDist: func(dir string) error {
-			_, err := gateway.CheckDist(dir)
-			return err
+		CheckDist: func(dir string) (int, error) {
+			d, err := gateway.CheckDist(dir)
+			return d.Port, err
 		},
 		NormalizeSecret: login.NormalizeSecret,
 		Code: func(secret string, t time.Time) (string, time.Duration, error) {

@@ -66,7 +66,7 @@ func (in settingsInput) apply(c config.Config, d Deps) (config.Config, string, e
 	errs := fieldErrors{}
 	c.GatewayDir = strings.TrimSpace(in.GatewayDir)
 	if c.GatewayDir != "" && d.CheckDist != nil {
-		if err := d.CheckDist(c.GatewayDir); err != nil {
+		if _, err := d.CheckDist(c.GatewayDir); err != nil {
 			errs[fieldGatewayDir] = sentence(capitalise(err.Error()))
 		}
 	}

@@ -19,11 +19,11 @@ import (
 // /home/ann/clientportal.gw, with credentials in memory.
 func testDeps() Deps {
 	d := defaultDeps("")
-	d.CheckDist = func(dir string) error {
+	d.CheckDist = func(dir string) (int, error) {
 		if dir == "/home/ann/clientportal.gw" {
-			return nil
+			return 5001, nil
 		}
-		return errNotGateway
+		return 0, errNotGateway
 	}
 	d.Secrets = secrets.Memory(secrets.Credentials{})
 	d.Now = fixedNow

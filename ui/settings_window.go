@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"time"
@@ -73,7 +74,7 @@ func newSettingsView(c config.Config, paths config.Paths, autostart bool, d Deps
 	download, _ := url.Parse(DownloadPage)
 	v.port = widget.NewEntry()
 	v.port.SetText(in.Port)
-	v.port.SetPlaceHolder("the gateway's own (5000)")
+	v.port.SetPlaceHolder(ownPort)
 	v.portErr = errorLabel()
 	v.mode = widget.NewRadioGroup([]string{modePaper, modeLive}, nil)
 	v.mode.Horizontal = true
@@ -179,17 +180,23 @@ func (v *settingsView) input() settingsInput {
 	}
 }
 
-// checkDir checks the folder as the user types or picks it.
+// ownPort is the port field's hint before a folder is known.
+const ownPort = "the gateway's own (listenPort in its conf.yaml)"
+
+// checkDir checks the folder as the user types or picks it, and shows the
+// port its conf.yaml names as the port field's hint.
 func (v *settingsView) checkDir() {
 	dir := v.dir.Text
+	v.port.SetPlaceHolder(ownPort)
 	if dir == "" || v.deps.CheckDist == nil {
 		setError(v.dirErr, "")
 		return
 	}
-	if err := v.deps.CheckDist(dir); err != nil {
+	if port, err := v.deps.CheckDist(dir); err != nil {
 		setError(v.dirErr, sentence(capitalise(err.Error())))
 	} else {
 		setError(v.dirErr, "")
+		v.port.SetPlaceHolder(fmt.Sprintf("the gateway's own (%d)", port))
 	}
 	v.relayout()
 }

@@ -133,7 +133,7 @@ func (t *trayApp) showWelcome() {
 // is a gateway, saves it and starts.
 func (t *trayApp) useGatewayDir(dir string, v *welcomeView) {
 	if t.o.Deps.CheckDist != nil {
-		if err := t.o.Deps.CheckDist(dir); err != nil {
+		if _, err := t.o.Deps.CheckDist(dir); err != nil {
 			setError(v.errorText, sentence(capitalise(err.Error())))
 			return
 		}
