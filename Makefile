@@ -16,7 +16,7 @@ STATICCHECK_VERSION := v0.8.2
 BUILD_PKGS := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 RUN_PKGS := chromium dbus gnome-keyring libsecret-tools xdg-utils
-TEST_PKGS := xvfb x11-utils xdotool x11-apps imagemagick
+TEST_PKGS := xvfb x11-utils xdotool x11-apps imagemagick procps
 
 .PHONY: help
 help: ## List the targets
