@@ -6,28 +6,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
 	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
-
-// loginClock lets a second browser login within 30 s send the next TOTP
-// step's code at once (the simulator accepts one step ahead) instead of
-// waiting for it.
-type loginClock struct{ off atomic.Int64 }
-
-func (c *loginClock) Now() time.Time { return time.Now().Add(time.Duration(c.off.Load())) }
-
-func (c *loginClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.off.Add(int64(d))
-	return ctx.Err()
-}
 
 // TestStatusLoginLogoutDriveAHeadlessDemo runs `headless --demo` (the
 // simulator as a gateway process, the keeper, browser logins in Chromium)
@@ -46,7 +34,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(tmp) })
 	t.Setenv("TMPDIR", tmp)
-	clock := &loginClock{}
+	clock := &simtest.StepClock{}
 	testKeeper = func(k *session.KeeperOptions) {
 		k.TickleInterval = 1500 * time.Millisecond
 		k.StatusPoll = 300 * time.Millisecond // the simulator allows 10 requests a second in all

@@ -31,18 +31,6 @@ import (
 
 const chromium = "/usr/bin/chromium"
 
-// loginClock is the browser login's clock: a wait for the next TOTP step
-// moves it forward instead of sleeping (the simulator accepts a code one
-// step ahead), so a second login within 30 s does not wait.
-type loginClock struct{ off atomic.Int64 }
-
-func (c *loginClock) Now() time.Time { return time.Now().Add(time.Duration(c.off.Load())) }
-
-func (c *loginClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.off.Add(int64(d))
-	return ctx.Err()
-}
-
 // loginWatch runs the real browser login, counts it, keeps the TOTP steps
 // it used, and meanwhile reads the command lines and environments of the
 // browser's processes.
@@ -152,7 +140,7 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 	secret := randomTOTPSecret()
 	var logs desktoptest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clock := &loginClock{}
+	clock := &simtest.StepClock{}
 	watch := &loginWatch{browser: map[int]string{}}
 	start := time.Now()
 	r, cleanup, err := NewDemo(DemoOptions{

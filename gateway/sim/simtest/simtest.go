@@ -5,8 +5,11 @@
 package simtest
 
 import (
+	"context"
 	"os"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 )
@@ -49,4 +52,51 @@ func FreeDist(t testing.TB, o sim.Options) (dir string, port int) {
 		t.Fatal(err)
 	}
 	return Dist(t, port, o), port
+}
+
+// totpStep is the TOTP time step (RFC 6238's 30 s).
+const totpStep = 30 * time.Second
+
+// StepClock is a login clock (login.Attempt's Now and Sleep) for tests
+// against a simulator that reads the real time, such as one in a dist's
+// process. A login that waits for the next TOTP step jumps ahead instead of
+// sleeping, so back-to-back logins do not wait 30 s; but never further than
+// one step past the real one, the most the simulator accepts: that part of
+// a wait is waited in real time.
+type StepClock struct {
+	off atomic.Int64
+	// real and after are the real clock (nil: time.Now, time.After); the
+	// clock's own test replaces them.
+	real  func() time.Time
+	after func(time.Duration) <-chan time.Time
+}
+
+func (c *StepClock) realNow() time.Time {
+	if c.real != nil {
+		return c.real()
+	}
+	return time.Now()
+}
+
+// Now is the real time plus the jumps made so far.
+func (c *StepClock) Now() time.Time { return c.realNow().Add(time.Duration(c.off.Load())) }
+
+// Sleep moves the clock d ahead.
+func (c *StepClock) Sleep(ctx context.Context, d time.Duration) error {
+	target := c.Now().Add(d)
+	// From this real time on, target's step is at most one step ahead.
+	from := target.Truncate(totpStep).Add(-totpStep)
+	if wait := from.Sub(c.realNow()); wait > 0 {
+		after := c.after
+		if after == nil {
+			after = time.After
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-after(wait):
+		}
+	}
+	c.off.Store(int64(target.Sub(c.realNow())))
+	return ctx.Err()
 }
