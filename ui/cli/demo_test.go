@@ -4,17 +4,14 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
-	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
-	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
 // TestStatusLoginLogoutDriveAHeadlessDemo runs `headless --demo` (the
@@ -46,22 +43,8 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	stdout = &out
 	t.Cleanup(func() { stdout = os.Stdout })
 
-	var log desktoptest.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	started := make(chan *runner.Runner, 1)
-	exit := make(chan int, 1)
-	go func() {
-		exit <- headless(ctx, []string{"--demo", "--status-addr", "127.0.0.1:0", "--fault-every", "0"}, &log, func(r *runner.Runner) { started <- r })
-	}()
-	var r *runner.Runner
-	select {
-	case r = <-started:
-	case code := <-exit:
-		t.Fatalf("headless --demo exited %d: %s", code, log.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("headless --demo did not start within 20s")
-	}
+	h := startHeadless(t, "--demo", "--status-addr", "127.0.0.1:0", "--fault-every", "0")
+	r := h.r
 	flags := []string{"--status-addr", r.Addr()}
 	poll(t, 30*time.Second, "the demo's first login", func() bool { return r.Status().Session.State == session.Authenticated })
 	if !r.Status().Demo {
@@ -94,17 +77,9 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 		t.Errorf("login --wait returned with the session %s (by %q at %s, the first login at %s); want a new browser login", st.State, st.LastLoginMethod, st.LastLogin, firstLogin)
 	}
 
-	cancel()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Errorf("exit status %d, want 0", code)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("headless --demo did not stop within 30s")
-	}
+	h.stop()
 	for _, want := range []string{"msg=status session=Authenticated", "msg=status session=NotAuthenticated", "demo: the gateway is the built-in simulator"} {
-		if !strings.Contains(log.String(), want) {
+		if !strings.Contains(h.log.String(), want) {
 			t.Errorf("the log lacks %q", want)
 		}
 	}

@@ -49,6 +49,49 @@ func simDist(t *testing.T) (dir string, port int) {
 	return simtest.FreeDist(t, o)
 }
 
+// inProcess is `headless` run in this process by a test.
+type inProcess struct {
+	t      *testing.T
+	r      *runner.Runner
+	log    *desktoptest.Buffer
+	cancel context.CancelFunc
+	exit   chan int
+}
+
+// startHeadless runs headless with args and returns once its runner is up.
+func startHeadless(t *testing.T, args ...string) *inProcess {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	h := &inProcess{t: t, log: &desktoptest.Buffer{}, cancel: cancel, exit: make(chan int, 1)}
+	started := make(chan *runner.Runner, 1)
+	go func() {
+		h.exit <- headless(ctx, args, h.log, func(r *runner.Runner) { started <- r })
+	}()
+	select {
+	case h.r = <-started:
+	case code := <-h.exit:
+		t.Fatalf("headless %v exited %d: %s", args, code, h.log.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("headless %v did not start within 20s", args)
+	}
+	return h
+}
+
+// stop cancels headless and wants it to exit 0 within 30 s.
+func (h *inProcess) stop() {
+	h.t.Helper()
+	h.cancel()
+	select {
+	case code := <-h.exit:
+		if code != 0 {
+			h.t.Errorf("exit status %d, want 0", code)
+		}
+	case <-time.After(30 * time.Second):
+		h.t.Fatal("headless did not stop within 30s")
+	}
+}
+
 // poll calls f every 20ms until it reports true, failing after d.
 func poll(t *testing.T, d time.Duration, what string, f func() bool) {
 	t.Helper()
@@ -114,22 +157,8 @@ func TestHeadlessStopsTheGatewayOnSIGTERM(t *testing.T) {
 func TestHeadlessLogsStateChangesAndRefusesASecondCopy(t *testing.T) {
 	headlessEnv(t)
 	dir, _ := simDist(t)
-	var log desktoptest.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	started := make(chan *runner.Runner, 1)
-	exit := make(chan int, 1)
-	go func() {
-		exit <- headless(ctx, []string{"--gateway-dir", dir, "--status-addr", "127.0.0.1:0"}, &log, func(r *runner.Runner) { started <- r })
-	}()
-	var r *runner.Runner
-	select {
-	case r = <-started:
-	case code := <-exit:
-		t.Fatalf("headless exited %d: %s", code, log.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("headless did not start within 20s")
-	}
+	h := startHeadless(t, "--gateway-dir", dir, "--status-addr", "127.0.0.1:0")
+	r := h.r
 	poll(t, 20*time.Second, "the gateway Running and the keeper's verdict", func() bool {
 		st := r.Status()
 		return st.Gateway.State == gateway.Running && st.Session.State == session.NeedsManualLogin
@@ -146,16 +175,8 @@ func TestHeadlessLogsStateChangesAndRefusesASecondCopy(t *testing.T) {
 		t.Errorf("second copy: exit %d, said %q; want 1 and %q", code, second.String(), want)
 	}
 
-	cancel()
-	select {
-	case code := <-exit:
-		if code != 0 {
-			t.Errorf("exit status %d, want 0", code)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("headless did not stop within 30s")
-	}
-	out := log.String()
+	h.stop()
+	out := h.log.String()
 	for _, want := range []string{"msg=status gateway=Starting", "msg=status gateway=Running", "msg=status session=NeedsManualLogin reason=", "msg=\"ibkr-tray headless stopped\""} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log lacks %q:\n%s", want, out)
