@@ -4,7 +4,11 @@
 package autostart
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
@@ -61,4 +65,24 @@ func (a Entry) name() string {
 		return DesktopEntryID
 	}
 	return DesktopEntryID + "-" + a.Profile
+}
+
+// writeEntry writes a file-based entry (what: "the autostart entry"),
+// creating its folder.
+func writeEntry(path, what string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("cannot create the folder for %s (%s): %w", what, filepath.Dir(path), err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("cannot write %s: %w", what, err)
+	}
+	return nil
+}
+
+// removeEntry deletes a file-based entry; a missing one is not an error.
+func removeEntry(path, what string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot remove %s %s: %w", what, path, err)
+	}
+	return nil
 }

@@ -2,9 +2,7 @@ package autostart
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,13 +51,7 @@ func (a Entry) install() error {
 		b.WriteString("</string>\n")
 	}
 	b.WriteString("\t</array>\n\t<key>RunAtLoad</key><true/>\n\t<key>ProcessType</key><string>Interactive</string>\n</dict>\n</plist>\n")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("cannot create the LaunchAgents folder: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		return fmt.Errorf("cannot write the login item: %w", err)
-	}
-	return nil
+	return writeEntry(path, "the login item", []byte(b.String()))
 }
 
 func (a Entry) remove() error {
@@ -67,8 +59,5 @@ func (a Entry) remove() error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot remove the login item %s: %w", path, err)
-	}
-	return nil
+	return removeEntry(path, "the login item")
 }

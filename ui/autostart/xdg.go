@@ -5,9 +5,7 @@ package autostart
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,13 +62,7 @@ func (a Entry) install() error {
 		"Icon=" + DesktopEntryID + "\n" +
 		"Terminal=false\n" +
 		"X-GNOME-Autostart-enabled=true\n"
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("cannot create the autostart folder: %w", err)
-	}
-	if err := os.WriteFile(path, []byte(entry), 0o644); err != nil {
-		return fmt.Errorf("cannot write the autostart entry: %w", err)
-	}
-	return nil
+	return writeEntry(path, "the autostart entry", []byte(entry))
 }
 
 func (a Entry) remove() error {
@@ -78,10 +70,7 @@ func (a Entry) remove() error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot remove the autostart entry %s: %w", path, err)
-	}
-	return nil
+	return removeEntry(path, "the autostart entry")
 }
 
 // desktopQuote quotes an Exec argument as the Desktop Entry spec asks.
