@@ -27,13 +27,6 @@ func Headless(args []string) int {
 	return headless(ctx, args, os.Stderr, nil)
 }
 
-// HeadlessDemo is `ibkr-tray headless --demo`: the demo mode with no GUI,
-// printing each change of state. `ibkr-tray --demo` falls back to it when
-// there is no display; args are the headless flags after --demo.
-func HeadlessDemo(args []string) int {
-	return Headless(append([]string{"--demo"}, args...))
-}
-
 // headlessOptions are the settings file with the flags laid over it.
 type headlessOptions struct {
 	paths  config.Paths
