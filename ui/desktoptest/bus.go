@@ -5,14 +5,12 @@ package desktoptest
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -88,7 +86,7 @@ type Bus struct {
 	Address string
 
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *Buffer
 }
 
 // StartBus starts a private dbus-daemon, points DBUS_SESSION_BUS_ADDRESS at
@@ -109,7 +107,7 @@ func StartBus(t testing.TB) *Bus {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Bus{cmd: cmd, stderr: &lockedBuffer{}}
+	b := &Bus{cmd: cmd, stderr: &Buffer{}}
 	cmd.Stdout, cmd.Stderr = w, b.stderr
 	err = cmd.Start()
 	w.Close()
@@ -200,23 +198,6 @@ func stopProcess(cmd *exec.Cmd) {
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.TrimSpace(l.b.String())
 }
 
 // asDBusError is errors.As for the dbus.Error value type.

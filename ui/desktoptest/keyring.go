@@ -26,7 +26,7 @@ const keyringStartTimeout = 15 * time.Second
 type Keyring struct {
 	bus    *Bus
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *Buffer
 }
 
 // StartKeyring starts gnome-keyring-daemon on bus with a login keyring
@@ -43,7 +43,7 @@ func StartKeyring(t testing.TB, bus *Bus, password string) *Keyring {
 		"--components=secrets", "--control-directory="+control)
 	cmd.Env = append(os.Environ(), "DBUS_SESSION_BUS_ADDRESS="+bus.Address)
 	cmd.Stdin = strings.NewReader(password) // --unlock reads it from stdin, never argv
-	k := &Keyring{bus: bus, cmd: cmd, stderr: &lockedBuffer{}}
+	k := &Keyring{bus: bus, cmd: cmd, stderr: &Buffer{}}
 	cmd.Stdout, cmd.Stderr = k.stderr, k.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start gnome-keyring-daemon: %v", err)

@@ -16,7 +16,7 @@ type Display struct {
 	Name string
 
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *Buffer
 }
 
 // StartXvfb starts Xvfb on a free display number (Xvfb picks it: -displayfd),
@@ -29,7 +29,7 @@ func StartXvfb(t testing.TB) *Display {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Display{stderr: &lockedBuffer{}}
+	d := &Display{stderr: &Buffer{}}
 	// fd 3 in the child is the write end: Xvfb writes the display number
 	// there once it listens.
 	d.cmd = exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
