@@ -242,14 +242,17 @@ func (v *settingsView) showErrors(err error) {
 	v.relayout()
 }
 
-func (v *settingsView) showResult(msg string, bad bool) {
-	v.result.SetText(msg)
-	v.result.Importance = widget.MediumImportance
+func (v *settingsView) showResult(msg string, bad bool) { v.showMessage(v.result, msg, bad) }
+
+// showMessage shows msg under the form, in red when bad.
+func (v *settingsView) showMessage(l *widget.Label, msg string, bad bool) {
+	l.SetText(msg)
+	l.Importance = widget.MediumImportance
 	if bad {
-		v.result.Importance = widget.DangerImportance
+		l.Importance = widget.DangerImportance
 	}
-	v.result.Show()
-	v.result.Refresh()
+	l.Show()
+	l.Refresh()
 	v.relayout()
 }
 
@@ -291,16 +294,7 @@ func (v *settingsView) showCode(secret string) {
 	v.showCodeText("Code now: "+code[:3]+" "+code[3:]+" (for "+words(left)+" more). It should match the IBKR app on your phone.", false)
 }
 
-func (v *settingsView) showCodeText(s string, bad bool) {
-	v.code.SetText(s)
-	v.code.Importance = widget.MediumImportance
-	if bad {
-		v.code.Importance = widget.DangerImportance
-	}
-	v.code.Show()
-	v.code.Refresh()
-	v.relayout()
-}
+func (v *settingsView) showCodeText(s string, bad bool) { v.showMessage(v.code, s, bad) }
 
 // save validates, applies the settings, and writes the credentials off the
 // UI goroutine.
