@@ -282,8 +282,10 @@ func (k *Keeper) lastError(err error) {
 
 // command is a request from the user, run by the Run goroutine.
 type command struct {
-	kind    commandKind
-	account string
+	kind     commandKind
+	account  string
+	gateway  GatewayFacts
+	settings Settings
 }
 
 type commandKind int
@@ -294,6 +296,12 @@ const (
 	cmdSelectAccount commandKind = 3
 	cmdCheckNow      commandKind = 4
 	cmdResetCap      commandKind = 5
+	cmdRetry         commandKind = 6
+	cmdLoginBrowser  commandKind = 7
+	cmdCancelLogin   commandKind = 8
+	cmdCredsChanged  commandKind = 9
+	cmdGateway       commandKind = 10
+	cmdReconfigure   commandKind = 11
 )
 
 func (c commandKind) String() string {
@@ -308,6 +316,18 @@ func (c commandKind) String() string {
 		return "check-now"
 	case cmdResetCap:
 		return "reset-login-cap"
+	case cmdRetry:
+		return "retry"
+	case cmdLoginBrowser:
+		return "login-in-browser"
+	case cmdCancelLogin:
+		return "cancel-login"
+	case cmdCredsChanged:
+		return "credentials-changed"
+	case cmdGateway:
+		return "gateway-changed"
+	case cmdReconfigure:
+		return "reconfigure"
 	}
 	return "unknown"
 }
@@ -349,6 +369,57 @@ func (k *Keeper) CheckNow() { k.send(command{kind: cmdCheckNow}, false) }
 // ResetLoginCap clears the failed-login counts: the user acknowledged the
 // cap and wants automated logins again.
 func (k *Keeper) ResetLoginCap() { k.send(command{kind: cmdResetCap}, false) }
+
+// RetryLogin acknowledges the in-a-row login cap: it clears only that latch
+// and starts exactly one automated attempt. The day's count stays; once the
+// day's cap is reached it does nothing (Status.Offers.Retry is false then).
+func (k *Keeper) RetryLogin() { k.send(command{kind: cmdRetry}, false) }
+
+// LoginInBrowser opens the gateway's login page in the user's browser and
+// waits for their login (State WaitingForManualLogin). Always allowed: it
+// sends nothing that IBKR could count against the account.
+func (k *Keeper) LoginInBrowser() { k.send(command{kind: cmdLoginBrowser}, true) }
+
+// CancelLogin stops waiting for a manual login (and interrupts a login
+// under way). It returns at once.
+func (k *Keeper) CancelLogin() { k.send(command{kind: cmdCancelLogin}, true) }
+
+// CredentialsChanged tells the keeper the stored credentials were changed
+// (Settings, or "secrets set"): a rejection of the old ones no longer
+// applies, and one automated attempt starts by itself.
+func (k *Keeper) CredentialsChanged() { k.send(command{kind: cmdCredsChanged}, false) }
+
+// GatewayFacts is what the supervisor says of the gateway, passed on by the
+// runner so the session's reason never contradicts the supervisor's.
+type GatewayFacts struct {
+	// Up: the gateway process runs and answers (Running or Adopted).
+	Up bool `json:"up"`
+	// Starting: it is starting or restarting; not answering yet is expected.
+	Starting bool `json:"starting"`
+	// Problem is the supervisor's reason when it is not up for a reason of
+	// its own (port taken by another program, failed, stopped by the user).
+	Problem string `json:"problem,omitempty"`
+	// BaseURL is where the gateway listens now ("" = unchanged).
+	BaseURL string `json:"baseURL,omitempty"`
+}
+
+// GatewayChanged passes the supervisor's view on (the runner calls it on
+// each change of the gateway).
+func (k *Keeper) GatewayChanged(g GatewayFacts) { k.send(command{kind: cmdGateway, gateway: g}, false) }
+
+// Settings are the keeper's options that the user can change while it
+// runs.
+type Settings struct {
+	TakeBackCompeting bool
+	MaxFailedInRow    int
+	MaxFailedPerDay   int
+	// BrokerageWait is how long to wait for the brokerage session after a
+	// successful login before counting it as a failure (LoginWait).
+	BrokerageWait time.Duration
+}
+
+// Reconfigure applies changed settings at once.
+func (k *Keeper) Reconfigure(s Settings) { k.send(command{kind: cmdReconfigure, settings: s}, false) }
 
 func (k *Keeper) takeCommands() []command {
 	k.mu.Lock()

@@ -31,6 +31,18 @@ type Session interface {
 	// ResetLoginCap clears the failed-login counts (the user acknowledged
 	// the cap).
 	ResetLoginCap()
+	// RetryLogin acknowledges the in-a-row cap: one automated attempt.
+	RetryLogin()
+	// LoginInBrowser opens the login page in the user's browser and waits.
+	LoginInBrowser()
+	// CancelLogin stops waiting for a manual login.
+	CancelLogin()
+	// CredentialsChanged says the stored credentials changed.
+	CredentialsChanged()
+	// GatewayChanged passes the supervisor's view on.
+	GatewayChanged(g session.GatewayFacts)
+	// Reconfigure applies changed settings.
+	Reconfigure(s session.Settings)
 }
 
 // Options are what a runner is made from.
@@ -197,6 +209,21 @@ func (r *Runner) SelectAccount(id string) { r.session.SelectAccount(id) }
 // ResetLoginCap clears the keeper's failed-login counts, so automated
 // logins start again (the user acknowledged the cap). It does not block.
 func (r *Runner) ResetLoginCap() { r.session.ResetLoginCap() }
+
+// RetryLogin acknowledges the in-a-row login cap and starts exactly one
+// automated attempt. It does not block.
+func (r *Runner) RetryLogin() { r.session.RetryLogin() }
+
+// LoginInBrowser opens the gateway's login page in the user's browser and
+// waits for their login. It does not block.
+func (r *Runner) LoginInBrowser() { r.session.LoginInBrowser() }
+
+// CancelLogin stops waiting for a manual login. It does not block.
+func (r *Runner) CancelLogin() { r.session.CancelLogin() }
+
+// CredentialsChanged tells the keeper the stored credentials changed. It
+// does not block.
+func (r *Runner) CredentialsChanged() { r.session.CredentialsChanged() }
 
 // Listening is closed once Run's status endpoint listens; Addr is then
 // its address.

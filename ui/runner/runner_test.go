@@ -291,6 +291,12 @@ func (k *fakeKeeper) Logout()                              {}
 func (k *fakeKeeper) SelectAccount(string)                 {}
 func (k *fakeKeeper) CheckNow()                            { k.checks.Add(1) }
 func (k *fakeKeeper) ResetLoginCap()                       {}
+func (k *fakeKeeper) RetryLogin()                          {}
+func (k *fakeKeeper) LoginInBrowser()                      {}
+func (k *fakeKeeper) CancelLogin()                         {}
+func (k *fakeKeeper) CredentialsChanged()                  {}
+func (k *fakeKeeper) GatewayChanged(session.GatewayFacts)  {}
+func (k *fakeKeeper) Reconfigure(session.Settings)         {}
 
 func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 	k := &fakeKeeper{state: session.NotAuthenticated, ch: make(chan struct{}, 1)}
