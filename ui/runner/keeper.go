@@ -11,8 +11,10 @@ import (
 
 // newKeeper builds the session keeper from the settings: a Web API client
 // for the gateway (the settings' gatewayURL, else the supervised one at
-// gatewayURL), the credential store, and the login template.
-func newKeeper(o Options, gatewayURL string) (*session.Keeper, error) {
+// gatewayURL), the credential store, and the login template. restart
+// restarts the supervised gateway: one remedy for a brokerage session that
+// never opens.
+func newKeeper(o Options, gatewayURL string, restart func()) (*session.Keeper, error) {
 	c := o.Config
 	base := gatewayURL
 	if c.GatewayURL != "" {
@@ -50,6 +52,8 @@ func newKeeper(o Options, gatewayURL string) (*session.Keeper, error) {
 		MaxFailedInRow:    c.MaxFailedLoginsInRow,
 		MaxFailedPerDay:   c.MaxFailedLoginsPerDay,
 		TickleInterval:    time.Duration(c.TickleInterval),
+		LoginWait:         time.Duration(c.BrokerageWait),
+		RestartGateway:    restart,
 		Logger:            o.Logger,
 	}
 	if o.Paths.StateDir != "" {

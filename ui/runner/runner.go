@@ -116,7 +116,7 @@ func New(o Options) (*Runner, error) {
 	}
 	sess := o.Session
 	if sess == nil {
-		k, err := newKeeper(o, sup.URL())
+		k, err := newKeeper(o, sup.URL(), sup.Restart)
 		if err != nil {
 			return nil, err
 		}
@@ -283,6 +283,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	var supErr error
+	// The supervisor is about to start the gateway: tell the keeper first,
+	// so its first check does not call a starting gateway "not running".
+	r.session.GatewayChanged(GatewayFacts(r.supervisor.Status()))
 	r.supervising.Store(true)
 	wg.Go(func() {
 		defer r.supervising.Store(false)
@@ -315,9 +318,10 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // relay wakes the runner's subscribers on every change of the supervisor
-// or the keeper, and tells the keeper when the gateway has come up or gone
-// down, so the session state follows the gateway's at once rather than at
-// the next tickle.
+// or the keeper, and passes every change of the gateway on to the keeper
+// (GatewayChanged), so the session's reason follows the supervisor's at
+// once and never contradicts it. A gateway that has come up (or gone) is
+// also checked at once rather than at the next tickle.
 func (r *Runner) relay(ctx context.Context) {
 	gw, unsubGW := r.supervisor.Subscribe()
 	defer unsubGW()
@@ -325,12 +329,18 @@ func (r *Runner) relay(ctx context.Context) {
 	defer unsubSess()
 	wasUp := false
 	var lastStart time.Time
+	var lastFacts session.GatewayFacts
+	sent := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-gw:
 			st := r.supervisor.Status()
+			if f := GatewayFacts(st); !sent || f != lastFacts {
+				r.session.GatewayChanged(f)
+				lastFacts, sent = f, true
+			}
 			// A new gateway (or one that answers again): the session must be
 			// checked now rather than at the next tickle.
 			up := st.State.Up()
@@ -347,4 +357,27 @@ func (r *Runner) relay(ctx context.Context) {
 		}
 		r.notify()
 	}
+}
+
+// GatewayFacts is what the keeper needs of the supervisor's status. A
+// supervisor not yet started (Stopped with no reason) is about to start
+// the gateway: that is "starting", not "not running".
+func GatewayFacts(st gateway.Status) session.GatewayFacts {
+	f := session.GatewayFacts{Up: st.State.Up(), BaseURL: st.URL}
+	switch st.State {
+	case gateway.Starting, gateway.Restarting:
+		f.Starting = true
+	case gateway.Stopped:
+		if st.Reason == "" {
+			f.Starting = true
+		} else {
+			f.Problem = st.Reason
+		}
+	case gateway.Failed:
+		f.Problem = st.Reason
+		if f.Problem == "" {
+			f.Problem = "the gateway failed; see the gateway window, then choose Restart"
+		}
+	}
+	return f
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
 )
@@ -14,7 +15,8 @@ import (
 //	GET  /livez    200 while the runner supervises
 //	GET  /readyz   200 when the session is authenticated (which needs the gateway up)
 //	POST /restart  restart the gateway
-//	POST /login, /logout  commands for the keeper
+//	POST /login, /logout, /retry, /login-browser, /cancel-login,
+//	     /credentials-changed  commands for the keeper
 func (r *Runner) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
@@ -44,14 +46,24 @@ func (r *Runner) handler() http.Handler {
 			_, _ = w.Write([]byte("accepted\n"))
 		}
 	}
-	mux.HandleFunc("POST /restart", command(r.RestartGateway))
-	mux.HandleFunc("POST /login", command(r.Login))
-	mux.HandleFunc("POST /logout", command(r.Logout))
+	// The control routes, in one list (they move to an owner-only socket).
+	for path, f := range map[string]func(){
+		"/restart":             r.RestartGateway,
+		"/login":               r.Login,
+		"/logout":              r.Logout,
+		"/retry":               r.RetryLogin,
+		"/login-browser":       r.LoginInBrowser,
+		"/cancel-login":        r.CancelLogin,
+		"/credentials-changed": r.CredentialsChanged,
+	} {
+		mux.HandleFunc("POST "+path, command(f))
+	}
 	return loopbackOnly(mux)
 }
 
-// ready is /readyz: the gateway answers and the session is authenticated.
-// The answer says why not, for a person reading a health check.
+// ready is /readyz: the gateway answers and the session is authenticated
+// with a recent good check (Status.Ready: the same test as the CLI and
+// hooks). The answer says why not, for a person reading a health check.
 func (r *Runner) ready() (bool, string) {
 	st := r.Status()
 	if !st.Gateway.State.Up() {
@@ -63,6 +75,9 @@ func (r *Runner) ready() (bool, string) {
 			why += ": " + st.Session.Reason
 		}
 		return false, why + "\n"
+	}
+	if !st.Session.Ready(time.Now()) {
+		return false, "the session has not been confirmed by IBKR since " + st.Session.LastGoodCheck.Format(time.TimeOnly) + " (IBKR answers with errors, or does not answer)\n"
 	}
 	return true, ""
 }
