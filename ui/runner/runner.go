@@ -28,8 +28,7 @@ type Session interface {
 	SelectAccount(id string)
 	// CheckNow is called when the gateway has (re)started or gone.
 	CheckNow()
-	// ResetLoginCap clears the failed-login counts (the user acknowledged
-	// the cap).
+	// ResetLoginCap is RetryLogin (it no longer clears any count).
 	ResetLoginCap()
 	// RetryLogin acknowledges the in-a-row cap: one automated attempt.
 	RetryLogin()
@@ -206,9 +205,11 @@ func (r *Runner) Logout() { r.session.Logout() }
 // SelectAccount asks the keeper to switch accounts. It does not block.
 func (r *Runner) SelectAccount(id string) { r.session.SelectAccount(id) }
 
-// ResetLoginCap clears the keeper's failed-login counts, so automated
-// logins start again (the user acknowledged the cap). It does not block.
-func (r *Runner) ResetLoginCap() { r.session.ResetLoginCap() }
+// ResetLoginCap is RetryLogin: one automated attempt past the in-a-row
+// cap; no count is cleared. It does not block.
+//
+// Deprecated: use RetryLogin.
+func (r *Runner) ResetLoginCap() { r.session.RetryLogin() }
 
 // RetryLogin acknowledges the in-a-row login cap and starts exactly one
 // automated attempt. It does not block.
