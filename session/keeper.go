@@ -244,8 +244,13 @@ func (k *Keeper) update(f func(s *Status)) {
 	k.status.FailedLoginsInRow = k.cap.rec.FailedInRow
 	k.status.FailedLoginsToday = k.cap.rec.FailedToday
 	k.status.Latches.CapTripped = capCause(k.cap.allowed(k.o.Now()))
-	if k.status.Latches.CapTripped == "" {
+	switch k.status.Latches.CapTripped {
+	case CauseNone:
 		k.status.Latches.CapLastFailure = ""
+	case CauseCapUnreadable:
+		k.status.Latches.CapLastFailure = k.capLoadErr
+	default:
+		k.status.Latches.CapLastFailure = k.lastProblem
 	}
 	p := present(k.status.State, k.status.Cause, k.status.Latches, k.cap.dayFull(k.o.Now()))
 	k.status.NeedsYou, k.status.Offers = p.NeedsYou, p.Offers
@@ -400,8 +405,7 @@ func (k *Keeper) CheckNow() { k.send(command{kind: cmdCheckNow}, false) }
 
 // ResetLoginCap is RetryLogin. It once wiped every count, which let a click
 // defeat the cap; it stays for callers not yet moved to RetryLogin.
-//
-// Deprecated: use RetryLogin.
+// New callers use RetryLogin.
 func (k *Keeper) ResetLoginCap() { k.RetryLogin() }
 
 // RetryLogin acknowledges the in-a-row login cap: it clears only that latch

@@ -79,7 +79,10 @@ func (k *Keeper) input(ctx context.Context, ev event, c sessionCheck, reauthTrie
 		in.LastFailure = k.capLoadErr
 	}
 	var creds secrets.Credentials
-	if c.found == foundBrokerageLost || c.found == foundNoSession {
+	// While logged out by the user nothing logs in by itself: the keyring
+	// is not read (nor asked to unlock) every tickle.
+	loggedOut := st.Latches.LoggedOutByUser && ev != evLogin && ev != evRetry
+	if (c.found == foundBrokerageLost || c.found == foundNoSession) && !loggedOut {
 		creds, in.Creds, in.SameRejected = k.readCredentials(ctx)
 		in.Latches = k.latches() // reading may have latched or cleared something
 	}

@@ -341,6 +341,7 @@ func (k *Keeper) handle(ctx context.Context, c command) time.Duration {
 		}
 		if ev == evCancelLogin && wasLoggingIn {
 			// An automated login the user stopped: not again at once.
+			k.lastProblem = "you stopped it."
 			k.latch(func(l *Latches) { l.LoginNotBefore = now.Add(k.o.LoginRetryDelay) })
 		}
 		if e.AllowOneInRow || e.ResetUnreadableCap || ev == evCredentialsChanged {

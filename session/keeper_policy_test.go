@@ -49,7 +49,8 @@ func TestRetryAfterTheCapIsExactlyOneAttempt(t *testing.T) {
 		h.expectLogins(3)
 		h.expectStatus("the in-row cap", func(s Status) bool {
 			return s.Cause == CauseCapInRow && s.NeedsYou && s.Offers.Retry && s.Offers.LoginInBrowser &&
-				s.Latches.CapTripped == CauseCapInRow && !strings.Contains(s.Reason, "reset the login counter")
+				s.Latches.CapTripped == CauseCapInRow && strings.Contains(s.Latches.CapLastFailure, "security code") &&
+				!strings.Contains(s.Reason, "reset the login counter")
 		})
 		// What the tray did on one click.
 		h.k.ResetLoginCap()

@@ -466,7 +466,7 @@ func present(state State, cause Cause, l Latches, dayCapFull bool) presentation 
 	if dayCapFull || l.CredentialsRejected != "" {
 		p.Offers.Retry = false
 	}
-	if l.CredentialsRejected != "" && cause != CauseManualLoginWait {
+	if l.CredentialsRejected != "" && cause != CauseManualLoginWait && state != Authenticated {
 		p.Offers.OpenSettings = true
 		p.Offers.Login = false
 	}

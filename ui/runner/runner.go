@@ -207,8 +207,7 @@ func (r *Runner) SelectAccount(id string) { r.session.SelectAccount(id) }
 
 // ResetLoginCap is RetryLogin: one automated attempt past the in-a-row
 // cap; no count is cleared. It does not block.
-//
-// Deprecated: use RetryLogin.
+// New callers use RetryLogin.
 func (r *Runner) ResetLoginCap() { r.session.RetryLogin() }
 
 // RetryLogin acknowledges the in-a-row login cap and starts exactly one
@@ -286,7 +285,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	var supErr error
 	// The supervisor is about to start the gateway: tell the keeper first,
 	// so its first check does not call a starting gateway "not running".
-	r.session.GatewayChanged(GatewayFacts(r.supervisor.Status()))
+	if r.followsSupervisor() {
+		r.session.GatewayChanged(GatewayFacts(r.supervisor.Status()))
+	}
 	r.supervising.Store(true)
 	wg.Go(func() {
 		defer r.supervising.Store(false)
@@ -338,7 +339,7 @@ func (r *Runner) relay(ctx context.Context) {
 			return
 		case <-gw:
 			st := r.supervisor.Status()
-			if f := GatewayFacts(st); !sent || f != lastFacts {
+			if f := GatewayFacts(st); r.followsSupervisor() && (!sent || f != lastFacts) {
 				r.session.GatewayChanged(f)
 				lastFacts, sent = f, true
 			}
@@ -359,6 +360,11 @@ func (r *Runner) relay(ctx context.Context) {
 		r.notify()
 	}
 }
+
+// followsSupervisor: the keeper talks to the supervised gateway. With a
+// gatewayURL in the settings it talks to another one, whose state the
+// supervisor does not know.
+func (r *Runner) followsSupervisor() bool { return r.opts.Config.GatewayURL == "" }
 
 // GatewayFacts is what the keeper needs of the supervisor's status. A
 // supervisor not yet started (Stopped with no reason) is about to start
