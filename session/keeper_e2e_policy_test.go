@@ -125,6 +125,36 @@ func TestKeeperPolicyAgainstSimulator(t *testing.T) {
 			},
 		},
 		{
+			name: "a weekend-length hang (48 h at speed 7200): no login, no restart, the end seen within 20 s",
+			sim: func(o *sim.Options) {
+				o.Authenticated = true
+				o.Speed = 7200
+				o.BrokerageTimeout, o.SSOLifetime = 100000*time.Hour, 100000*time.Hour
+				o.RateLimits = false // their windows are simulated time too
+			},
+			store: secrets.Memory(liveCreds),
+			opts: func(o *KeeperOptions) {
+				o.MaxBackoff = 0
+				o.RequestTimeout = 2 * time.Second
+				o.RestartGateway = func() { outageRestarts.Add(1) }
+			},
+			run: func(t *testing.T, e *e2e) {
+				e.waitState(Authenticated, 10*time.Second)
+				e.sim.Hang(48 * time.Hour)
+				e.waitState(IBKRUnreachable, 15*time.Second)
+				e.waitFor("the weekend over", 60*time.Second, func(Status) bool { return !e.sim.State().Hanging })
+				took := e.waitState(Authenticated, 30*time.Second)
+				if took > 20*time.Second {
+					t.Errorf("the end of the hang noticed after %v, want within 20 s", took)
+				}
+				e.expectLogins(0)
+				e.expectHits(map[string]int{hitReauth: 0, hitLogout: 0})
+				if n := outageRestarts.Load(); n != 0 {
+					t.Errorf("%d gateway restarts for an outage, want none", n)
+				}
+			},
+		},
+		{
 			name: "503 flapping: no login, nothing asks for a person",
 			sim:  loggedIn, store: secrets.Memory(liveCreds),
 			run: func(t *testing.T, e *e2e) {
