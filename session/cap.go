@@ -69,6 +69,10 @@ type loginCap struct {
 	// unreadable is set when the state file could not be read at start:
 	// the count is unknown, so no automated login until the user resets.
 	unreadable bool
+	// writeErr is set when the record could not be written: an attempt
+	// that is not written down could repeat in a restart loop, so none
+	// starts until the user acts.
+	writeErr string
 }
 
 func capDay(t time.Time) string { return t.Format(time.DateOnly) }
@@ -85,7 +89,7 @@ func (c *loginCap) roll(now time.Time) {
 func (c *loginCap) allowed(now time.Time) capReason {
 	c.roll(now)
 	switch {
-	case c.unreadable:
+	case c.unreadable || c.writeErr != "":
 		return capUnreadable
 	case c.rec.FailedToday >= c.MaxPerDay:
 		return capPerDay // first: the day's cap is the one Retry cannot lift
@@ -202,6 +206,16 @@ func (c *loginCap) reset(now time.Time) {
 	last := c.rec.LastLogin
 	c.rec = capRecord{Day: capDay(now), LastLogin: last}
 	c.unreadable = false
+}
+
+// acknowledged is the user acknowledging an unknown count (Retry): an
+// unreadable record starts anew; one that could not be written is tried
+// again, its counts kept.
+func (c *loginCap) acknowledged(now time.Time) {
+	if c.unreadable {
+		c.reset(now)
+	}
+	c.writeErr = ""
 }
 
 // capCause is the cap's reason as a Cause ("" when open).

@@ -128,8 +128,9 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 		k.cap.begin(now)
 		if err := k.saveCap(); err != nil {
 			k.cap.abandoned(now)
-			k.publish(NeedsManualLogin, CauseCapUnreadable, fmt.Sprintf("%v. Automated login is off so that a restart loop cannot lock the IBKR account; fix that, or log in in the browser.", err))
-			return k.o.TickleInterval
+			k.cap.writeErr = err.Error()
+			k.capLoadErr = err.Error()
+			return k.settle(ctx, sessionCheck{found: foundNoSession})
 		}
 		res, err := k.o.BrowserLogin(ctx, k.attempt(creds))
 		now = k.now()
@@ -331,7 +332,7 @@ func (k *Keeper) handle(ctx context.Context, c command) time.Duration {
 		}
 		k.latch(func(l *Latches) { *l = e.Latches })
 		if e.ResetUnreadableCap {
-			k.cap.reset(now)
+			k.cap.acknowledged(now)
 		}
 		if e.AllowOneInRow {
 			k.cap.allowOneInRow(now)
@@ -445,6 +446,8 @@ func (k *Keeper) reconfigure(s Settings) {
 	if s.BrokerageWait > 0 {
 		k.o.LoginWait = s.BrokerageWait
 	}
+	// The settings may name a browser now: look again at the next login.
+	k.latch(func(l *Latches) { l.NoBrowser = "" })
 	k.log.Info("settings applied", "takeBack", s.TakeBackCompeting, "maxInRow", k.cap.MaxInRow, "maxPerDay", k.cap.MaxPerDay, "brokerageWait", k.o.LoginWait)
 	k.update(func(*Status) {}) // the offers may change with the cap
 }

@@ -26,7 +26,7 @@ const (
 	msgCodeRefusedTwice = "IBKR refused the security code twice; check that this computer's clock is right (codes depend on the time) and that the stored TOTP secret is the one from IBKR's enrolment."
 	msgCapInRow         = "automated login stopped after %d failed attempts in a row, so that IBKR does not lock the account. Once the cause is fixed, choose Retry for one more attempt, or log in in the browser."
 	msgCapPerDay        = "automated login stopped after %d failed attempts today, so that IBKR does not lock the account. Log in in the browser; automated login starts again tomorrow."
-	msgCapUnreadable    = "the record of failed logins could not be read (%s); automated login is paused because the count is unknown. Choose Retry to start a new record with one attempt, or log in in the browser."
+	msgCapUnreadable    = "the record of failed logins could not be read or written (%s); automated login is paused, because without it a restart loop could lock the IBKR account. Once that is fixed, choose Retry for one attempt, or log in in the browser."
 	msgRemedyInit       = "IBKR accepted the login, but the brokerage session did not open; asking for it with ssodh/init"
 	msgRemedyFreshLogin = "IBKR accepted the login, but the brokerage session did not open; logging out and logging in once more"
 	msgRemedyRestart    = "IBKR accepted the logins, but the brokerage session did not open; restarting the gateway once"

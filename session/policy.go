@@ -213,6 +213,9 @@ func onCommand(ev event, l Latches, c capReason, dayCapFull bool) commandEffect 
 			e.Latches.LoggedOutByUser = false
 			e.Latches.LoginNotBefore = time.Time{}
 			e.Latches.CapTripped = ""
+			e.Latches.NoBrowser = ""             // a browser may be installed now
+			e.Latches.CredentialsUnreadable = "" // the keyring may be unlocked now
+			e.RereadCredentials = true
 			if l.BrokerageRefused || l.BrokerageRemedy != remedyNone {
 				// One more login, and the ladder ends if its brokerage
 				// session does not open either.
@@ -435,8 +438,8 @@ var causeTable = map[Cause]presentation{
 	CauseBrokerageRefused:    {NeedsYou: true, Offers: Offers{LoginInBrowser: true, Retry: true}},
 	CauseCompeting:           {NeedsYou: true, Offers: Offers{TakeBack: true, OpenSettings: true}},
 	CauseNoCredentials:       {NeedsYou: true, Offers: Offers{LoginInBrowser: true, OpenSettings: true}},
-	CauseCredentialsLocked:   {NeedsYou: true, Offers: Offers{Login: true, LoginInBrowser: true}},
-	CauseNoBrowser:           {NeedsYou: true, Offers: Offers{LoginInBrowser: true, OpenSettings: true}},
+	CauseCredentialsLocked:   {NeedsYou: true, Offers: Offers{Login: true, LoginInBrowser: true, Retry: true}},
+	CauseNoBrowser:           {NeedsYou: true, Offers: Offers{LoginInBrowser: true, OpenSettings: true, Retry: true}},
 	CauseBadCredentials:      {NeedsYou: true, Offers: Offers{LoginInBrowser: true, OpenSettings: true}},
 	CauseUserLocked:          {NeedsYou: true, Offers: Offers{LoginInBrowser: true, OpenSettings: true}},
 	CauseWrongMode:           {NeedsYou: true, Offers: Offers{LoginInBrowser: true, OpenSettings: true}},
