@@ -69,11 +69,13 @@ type Options struct {
 // their status on a loopback endpoint. The tray and the headless mode both
 // use one. It never imports Fyne.
 type Runner struct {
-	opts       Options
+	opts       Options // as made: Reconfigure compares with opts.Config
 	log        *slog.Logger
 	supervisor *gateway.Supervisor
 	session    Session
 	statusAddr string
+	// brokerageWait is the keeper's LoginWait as made (0: its default).
+	brokerageWait time.Duration
 	// background runs beside the supervisor and the keeper until Run's
 	// context ends (the demo's fault injector).
 	background []func(ctx context.Context)
@@ -115,22 +117,24 @@ func New(o Options) (*Runner, error) {
 		return nil, err
 	}
 	sess := o.Session
+	var wait time.Duration
 	if sess == nil {
-		k, err := newKeeper(o, sup.URL())
+		k, w, err := newKeeper(o, sup.URL())
 		if err != nil {
 			return nil, err
 		}
-		sess = k
+		sess, wait = k, w
 	}
 	return &Runner{
-		opts:       o,
-		log:        o.Logger,
-		supervisor: sup,
-		session:    sess,
-		statusAddr: addr,
-		listening:  make(chan struct{}),
-		done:       make(chan struct{}),
-		subs:       map[chan struct{}]struct{}{},
+		opts:          o,
+		log:           o.Logger,
+		supervisor:    sup,
+		session:       sess,
+		statusAddr:    addr,
+		brokerageWait: wait,
+		listening:     make(chan struct{}),
+		done:          make(chan struct{}),
+		subs:          map[chan struct{}]struct{}{},
 	}, nil
 }
 

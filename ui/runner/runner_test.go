@@ -260,6 +260,8 @@ type fakeKeeper struct {
 	logins   atomic.Int32
 	ran      atomic.Bool
 	finished atomic.Bool
+	// settings are the Reconfigure calls, in order.
+	settings []session.Settings
 }
 
 func (k *fakeKeeper) Run(ctx context.Context) error {
@@ -296,7 +298,11 @@ func (k *fakeKeeper) LoginInBrowser()                      {}
 func (k *fakeKeeper) CancelLogin()                         {}
 func (k *fakeKeeper) CredentialsChanged()                  {}
 func (k *fakeKeeper) GatewayChanged(session.GatewayFacts)  {}
-func (k *fakeKeeper) Reconfigure(session.Settings)         {}
+func (k *fakeKeeper) Reconfigure(s session.Settings) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.settings = append(k.settings, s)
+}
 
 func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 	k := &fakeKeeper{state: session.NotAuthenticated, ch: make(chan struct{}, 1)}
