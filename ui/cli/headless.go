@@ -79,7 +79,10 @@ func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error
 	if err != nil {
 		return headlessOptions{}, exitError, err
 	}
-	c, err := config.Load(paths.ConfigFile)
+	c, warnings, err := config.Open(paths.ConfigFile)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "ibkr-tray headless:", w)
+	}
 	if err != nil {
 		return headlessOptions{}, exitError, err
 	}

@@ -235,6 +235,18 @@ func TestHeadlessExplainsConfigProblems(t *testing.T) {
 		{"demo with a gateway folder", []string{"--demo", "--gateway-dir", dir}, 2, "--demo runs the built-in simulator; it takes no --gateway-dir or --port"},
 		{"demo status endpoint off loopback", []string{"--demo", "--status-addr", "0.0.0.0:5481"}, 1, "not on loopback"},
 	}
+	// An unknown key is reported by name and file, before the other checks.
+	settings := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "ibkr-tray", "config.json")
+	os.MkdirAll(filepath.Dir(settings), 0o700)
+	if err := os.WriteFile(settings, []byte(`{"gatewayDirectory": "/opt/gw"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests = append(tests, struct {
+		name string
+		args []string
+		code int
+		want string
+	}{"an unknown settings key", nil, 1, `The settings file ` + settings + ` has a setting ibkr-tray does not know, "gatewayDirectory"`})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out desktoptest.Buffer
