@@ -77,9 +77,7 @@ func listenControl(path string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the control socket cannot listen on %s: %w", path, err)
 	}
-	// The folder already keeps others out; the socket's own mode says the
-	// same to anyone who looks.
-	if err := os.Chmod(path, 0o600); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+	if err := privateSocket(path); err != nil {
 		l.Close()
 		return nil, fmt.Errorf("cannot make the control socket %s private: %w", path, err)
 	}

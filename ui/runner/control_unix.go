@@ -28,3 +28,7 @@ func makePrivate(dir string) error {
 	}
 	return nil
 }
+
+// privateSocket sets the socket's mode to 0600. The folder already keeps
+// others out; the socket's own mode does too, should the folder be opened.
+func privateSocket(path string) error { return os.Chmod(path, 0o600) }
