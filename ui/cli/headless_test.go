@@ -24,9 +24,15 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
-// TestMain lets run.sh start this test binary as the simulator.
+// TestMain lets run.sh start this test binary as the simulator, and the
+// signal tests start it as `ibkr-tray headless` (appEnv).
 func TestMain(m *testing.M) {
 	simtest.RunChild()
+	if os.Getenv(appEnv) == "headless" {
+		// The gateway's run.sh starts this binary again, as the simulator.
+		testGateway = func(c *gateway.Config) { c.Env = append(c.Env, simtest.ChildEnvVar) }
+		os.Exit(Headless(os.Args[1:]))
+	}
 	os.Exit(m.Run())
 }
 
