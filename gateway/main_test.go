@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	case "fake":
 		os.Exit(fakeGateway(os.Args[len(os.Args)-1]))
 	}
+	if os.Getenv(appEnv) == "supervise" {
+		os.Exit(superviseChild())
+	}
 	os.Exit(m.Run())
 }
 

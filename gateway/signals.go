@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -14,8 +17,45 @@ import (
 // Ctrl-C; the other two are never sent there.)
 var StopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
-// NotifyStop returns a context that ends at the first of StopSignals.
-// Call stop once the app has stopped: signals then act as by default again.
-func NotifyStop(parent context.Context) (ctx context.Context, stop context.CancelFunc) {
-	return signal.NotifyContext(parent, StopSignals...)
+// ForcedExit is the exit status after a second stop signal.
+const ForcedExit = 1
+
+// exit ends the process after a forced stop.
+var exit = os.Exit
+
+// NotifyStop returns a context that ends at the first of StopSignals: the
+// app then stops the gateway in order, which can take the gateway's stop
+// wait. A second signal while stopping forces the stop: every gateway this
+// process started is killed, one line on w says so, and the process exits
+// at once with status ForcedExit. Call stop once the app has stopped:
+// signals then act as by default again.
+func NotifyStop(parent context.Context, w io.Writer) (ctx context.Context, stop context.CancelFunc) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, StopSignals...)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			fmt.Fprintln(w, "ibkr-tray: stopping the gateway; press Ctrl-C again (or send another SIGTERM) to kill it at once")
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			n := KillAll()
+			fmt.Fprintf(w, "ibkr-tray: a second stop signal (%v) while stopping: killed the gateway (%d process group(s)) without waiting, exiting now\n", sig, n)
+			exit(ForcedExit)
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(done)
+			cancel()
+		})
+	}
 }

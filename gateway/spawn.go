@@ -67,6 +67,7 @@ func (s *Supervisor) spawn(d Dist, conf string) (*proc, error) {
 		return nil, fmt.Errorf("cannot start %s: %w; check that it is executable and that the folder is a complete gateway distribution", script, err)
 	}
 	p := &proc{cmd: cmd, pid: cmd.Process.Pid, exited: make(chan struct{})}
+	register(p)
 	s.readOutput(outR, "stdout")
 	s.readOutput(errR, "stderr")
 	go func() {
@@ -162,6 +163,7 @@ func (s *Supervisor) stop(p *proc) error {
 	}
 	if s.waitGroupGone(p, s.cfg.StopWait) {
 		s.log.Debug("gateway stopped", "pid", p.pid, "took", time.Since(start))
+		unregister(p)
 		return nil
 	}
 	s.log.Warn("the gateway did not stop after SIGTERM; killing it", "pid", p.pid, "waited", s.cfg.StopWait)
@@ -169,6 +171,7 @@ func (s *Supervisor) stop(p *proc) error {
 		s.log.Debug("killing the gateway's group failed", "pid", p.pid, "err", err)
 	}
 	if s.waitGroupGone(p, 5*time.Second) {
+		unregister(p)
 		return nil
 	}
 	err := stopError{fmt.Errorf("the gateway (process group %d) could not be stopped; end its processes by hand (kill -9 -- -%d)", p.pid, p.pid)}

@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ibkr-tray:", err)
 		return 1
 	}
-	ctx, cancel := gateway.NotifyStop(context.Background())
+	ctx, cancel := gateway.NotifyStop(context.Background(), stderr)
 	defer cancel()
 
 	if !hasDisplay() {

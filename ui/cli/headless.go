@@ -19,9 +19,9 @@ import (
 // Headless is `ibkr-tray headless`: the gateway supervisor, the session
 // keeper and the status endpoint without a GUI, for servers and tests.
 // SIGINT, SIGTERM and SIGHUP stop it, and the gateway it started, cleanly
-// (exit 0).
+// (exit 0); a second one while stopping kills the gateway at once (exit 1).
 func Headless(args []string) int {
-	ctx, stop := gateway.NotifyStop(context.Background())
+	ctx, stop := gateway.NotifyStop(context.Background(), os.Stderr)
 	defer stop()
 	return headless(ctx, args, os.Stderr, nil)
 }
