@@ -36,6 +36,7 @@ func superviseChild() int {
 	stopWait, _ := time.ParseDuration(os.Getenv("SUPERVISE_STOPWAIT"))
 	c := Config{
 		Dir:            os.Getenv("SUPERVISE_DIR"),
+		StateDir:       os.Getenv("SUPERVISE_STATE"),
 		Env:            strings.Split(os.Getenv("SUPERVISE_GATEWAY_ENV"), ";"),
 		HealthInterval: 50 * time.Millisecond,
 		HealthTimeout:  500 * time.Millisecond,

@@ -30,6 +30,12 @@ func unregister(p *proc) {
 	delete(live.procs, p)
 }
 
+// stopped forgets a gateway that is gone: in live and in the state folder.
+func stopped(p *proc) {
+	unregister(p)
+	removeRecord(p.record)
+}
+
 // liveProcs is a copy of live's gateways.
 func liveProcs() []*proc {
 	live.mu.Lock()
@@ -52,7 +58,7 @@ func KillAll() int {
 	}
 	for _, p := range ps {
 		if waitGone(p.pid, 2*time.Second) {
-			unregister(p)
+			stopped(p)
 		}
 	}
 	return len(ps)

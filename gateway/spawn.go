@@ -19,6 +19,11 @@ type proc struct {
 	pid    int           // run.sh's pid, also the process group id
 	exited chan struct{} // closed once run.sh has exited and been reaped
 	err    error         // cmd.Wait's answer, set before exited closes
+	// record is the file naming it in the state folder ("" = none),
+	// removed once it is stopped.
+	record string
+	// started is when an earlier run of the app started it (taken back).
+	started time.Time
 }
 
 // exitStatus says how run.sh ended, e.g. "exit status 1"; call after exited.
@@ -34,8 +39,9 @@ func (p *proc) exitStatus() string {
 }
 
 // spawn starts run.sh CONF from the distribution root in a new process
-// group, its output going to the log, the ring and the log file.
-func (s *Supervisor) spawn(d Dist, conf string) (*proc, error) {
+// group, its output going to the log, the ring and the log file, and
+// records it in the state folder.
+func (s *Supervisor) spawn(d Dist, conf string, port int) (*proc, error) {
 	script := filepath.Join(d.Dir, d.RunScript)
 	st, err := os.Stat(script)
 	if err != nil {
@@ -68,6 +74,7 @@ func (s *Supervisor) spawn(d Dist, conf string) (*proc, error) {
 	}
 	p := &proc{cmd: cmd, pid: cmd.Process.Pid, exited: make(chan struct{})}
 	register(p)
+	s.writeRecord(p, d, port)
 	s.readOutput(outR, "stdout")
 	s.readOutput(errR, "stderr")
 	go func() {
@@ -163,7 +170,7 @@ func (s *Supervisor) stop(p *proc) error {
 	}
 	if s.waitGroupGone(p, s.cfg.StopWait) {
 		s.log.Debug("gateway stopped", "pid", p.pid, "took", time.Since(start))
-		unregister(p)
+		stopped(p)
 		return nil
 	}
 	s.log.Warn("the gateway did not stop after SIGTERM; killing it", "pid", p.pid, "waited", s.cfg.StopWait)
@@ -171,7 +178,7 @@ func (s *Supervisor) stop(p *proc) error {
 		s.log.Debug("killing the gateway's group failed", "pid", p.pid, "err", err)
 	}
 	if s.waitGroupGone(p, 5*time.Second) {
-		unregister(p)
+		stopped(p)
 		return nil
 	}
 	err := stopError{fmt.Errorf("the gateway (process group %d) could not be stopped; end its processes by hand (kill -9 -- -%d)", p.pid, p.pid)}

@@ -22,6 +22,9 @@ type Config struct {
 	Port int
 	// ReadyTimeout is how long a start may take until GET / answers (60s).
 	ReadyTimeout time.Duration
+	// StateDir holds RecordFile, naming the gateway started, so that the
+	// next start after the app was killed takes it back ("" = no record).
+	StateDir string
 	// LogFile receives the gateway's output, rotated at 5 MiB keeping 3
 	// old files ("" = no file).
 	LogFile string

@@ -106,6 +106,7 @@ func New(o Options) (*Runner, error) {
 	}
 	if o.Paths.StateDir != "" {
 		gc.LogFile = o.Paths.GatewayLog()
+		gc.StateDir = o.Paths.StateDir
 	}
 	if o.Gateway != nil {
 		o.Gateway(&gc)
