@@ -33,6 +33,12 @@ const appEnv = "IBKR_TRAY_TEST_APP"
 //	SUPERVISE_PANIC=1      once Running, panic in a goroutine started with Go
 //	SUPERVISE_CRASHLOG     RecordCrashes to this file first
 func superviseChild() int {
+	if path := os.Getenv("SUPERVISE_CRASHLOG"); path != "" {
+		if err := RecordCrashes(path); err != nil {
+			fmt.Fprintln(os.Stderr, "supervise:", err)
+			return 1
+		}
+	}
 	stopWait, _ := time.ParseDuration(os.Getenv("SUPERVISE_STOPWAIT"))
 	c := Config{
 		Dir:            os.Getenv("SUPERVISE_DIR"),
@@ -56,6 +62,9 @@ func superviseChild() int {
 			if st := s.Status(); st.State == Running && st.PID != pid {
 				pid = st.PID
 				fmt.Println("RUNNING", pid)
+				if os.Getenv("SUPERVISE_PANIC") == "1" {
+					Go(func() { panic("a test panic in a background goroutine") })
+				}
 			}
 		}
 	}()

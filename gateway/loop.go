@@ -13,8 +13,10 @@ const lastLinesOnFailure = 20
 
 // Run supervises the gateway until ctx ends, then stops a gateway it
 // started (never an adopted one). It returns an error only when a
-// gateway it started could not be stopped.
+// gateway it started could not be stopped. A panic in it stops the gateway
+// before the process dies (StopOnPanic).
 func (s *Supervisor) Run(ctx context.Context) error {
+	defer StopOnPanic()
 	if s.cfg.LogFile != "" {
 		f, err := openRotating(s.cfg.LogFile, 5<<20, 3)
 		if err != nil {

@@ -141,7 +141,7 @@ var errNotChild = errors.New("exited (its exit status is unknown: it was started
 func (s *Supervisor) takeBack(r record, path string) *proc {
 	p := &proc{pid: r.PID, exited: make(chan struct{}), record: path}
 	register(p)
-	go func() {
+	Go(func() {
 		tick := time.NewTicker(10 * s.cfg.PollInterval) // 250ms: an exit need not be seen sooner
 		defer tick.Stop()
 		for range tick.C {
@@ -151,7 +151,7 @@ func (s *Supervisor) takeBack(r record, path string) *proc {
 				return
 			}
 		}
-	}()
+	})
 	return p
 }
 

@@ -34,7 +34,7 @@ func NotifyStop(parent context.Context, w io.Writer) (ctx context.Context, stop 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, StopSignals...)
 	done := make(chan struct{})
-	go func() {
+	Go(func() {
 		select {
 		case <-sigs:
 			fmt.Fprintln(w, "ibkr-tray: stopping the gateway; press Ctrl-C again (or send another SIGTERM) to kill it at once")
@@ -49,7 +49,7 @@ func NotifyStop(parent context.Context, w io.Writer) (ctx context.Context, stop 
 			exit(ForcedExit)
 		case <-done:
 		}
-	}()
+	})
 	var once sync.Once
 	return ctx, func() {
 		once.Do(func() {

@@ -77,10 +77,10 @@ func (s *Supervisor) spawn(d Dist, conf string, port int) (*proc, error) {
 	s.writeRecord(p, d, port)
 	s.readOutput(outR, "stdout")
 	s.readOutput(errR, "stderr")
-	go func() {
+	Go(func() {
 		p.err = cmd.Wait()
 		close(p.exited)
-	}()
+	})
 	s.log.Debug("gateway started", "pid", p.pid, "script", script, "conf", conf, "dir", d.Dir)
 	return p, nil
 }
@@ -89,7 +89,7 @@ func (s *Supervisor) spawn(d Dist, conf string, port int) (*proc, error) {
 // sub-logger, the ring and the log file.
 func (s *Supervisor) readOutput(r *os.File, stream string) {
 	s.outputs.Add(1)
-	go func() {
+	Go(func() {
 		defer s.outputs.Done()
 		defer r.Close()
 		sc := bufio.NewScanner(r)
@@ -103,17 +103,17 @@ func (s *Supervisor) readOutput(r *os.File, stream string) {
 			}
 		}
 		_, _ = io.Copy(io.Discard, r) // after an overlong line: keep the pipe drained
-	}()
+	})
 }
 
 // waitOutputs waits a little for the output readers to see the end of
 // the pipes, so the last lines reach the log before it is closed.
 func (s *Supervisor) waitOutputs(d time.Duration) {
 	done := make(chan struct{})
-	go func() {
+	Go(func() {
 		s.outputs.Wait()
 		close(done)
-	}()
+	})
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

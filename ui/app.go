@@ -37,6 +37,7 @@ func Main(args []string) int {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	defer gateway.StopOnPanic() // a panic on the UI goroutine leaves no gateway behind
 	fs := flag.NewFlagSet("ibkr-tray", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", config.DefaultProfile, "the settings `profile` to use (one gateway and login each)")

@@ -21,6 +21,7 @@ import (
 // SIGINT, SIGTERM and SIGHUP stop it, and the gateway it started, cleanly
 // (exit 0); a second one while stopping kills the gateway at once (exit 1).
 func Headless(args []string) int {
+	defer gateway.StopOnPanic()
 	ctx, stop := gateway.NotifyStop(context.Background(), os.Stderr)
 	defer stop()
 	return headless(ctx, args, os.Stderr, nil)

@@ -285,19 +285,27 @@ func (r *Runner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var supErr error
 	r.supervising.Store(true)
+	// A panic in one of these stops the gateway before the process dies.
 	wg.Go(func() {
 		defer r.supervising.Store(false)
 		supErr = r.supervisor.Run(ctx)
 	})
 	wg.Go(func() {
+		defer gateway.StopOnPanic()
 		if err := r.session.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			r.log.Error("the session keeper stopped", "err", err)
 		}
 	})
 	for _, f := range r.background {
-		wg.Go(func() { f(ctx) })
+		wg.Go(func() {
+			defer gateway.StopOnPanic()
+			f(ctx)
+		})
 	}
-	wg.Go(func() { r.relay(ctx) })
+	wg.Go(func() {
+		defer gateway.StopOnPanic()
+		r.relay(ctx)
+	})
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(l) }()
 
