@@ -49,7 +49,7 @@ func (s *Supervisor) writeRecord(p *proc, d Dist, port int) {
 		return
 	}
 	b, _ := json.MarshalIndent(record{PID: p.pid, PGID: p.pid, Start: start, Dir: d.Dir, Port: port, Scheme: d.Scheme(), Started: s.cfg.Clock.Now()}, "", "  ")
-	if err := os.MkdirAll(s.cfg.StateDir, 0o700); err == nil {
+	if err = os.MkdirAll(s.cfg.StateDir, 0o700); err == nil {
 		err = writeFileAtomic(path, append(b, '\n'), 0o600)
 	}
 	if err != nil {
