@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -160,28 +161,27 @@ type stopError struct{ err error }
 
 func (e stopError) Error() string { return e.err.Error() }
 
-// stop ends the whole process group: SIGTERM, up to StopWait for every
-// process of it to go, then SIGKILL, and checks that none is left (the
-// real run.sh leaves java orphaned when only bash is signalled).
+// stop ends the whole process group by stopSteps (on unix: SIGTERM, up to
+// StopWait for every process of it to go, then SIGKILL), and checks that
+// none is left (the real run.sh leaves java orphaned when only bash is
+// signalled).
 func (s *Supervisor) stop(p *proc) error {
 	start := time.Now()
-	if err := termGroup(p.pid); err != nil {
-		s.log.Debug("signalling the gateway's group failed", "pid", p.pid, "err", err)
+	steps := stopSteps(runtime.GOOS, p.pid, s.cfg.StopWait)
+	for i, st := range steps {
+		if i > 0 {
+			s.log.Warn("the gateway did not stop; killing it", "pid", p.pid, "waited", steps[i-1].wait)
+		}
+		if err := runStopStep(st, p.pid); err != nil {
+			s.log.Debug("stopping the gateway's group failed", "pid", p.pid, "step", i+1, "err", err)
+		}
+		if s.waitGroupGone(p, st.wait) {
+			s.log.Debug("gateway stopped", "pid", p.pid, "took", time.Since(start))
+			stopped(p)
+			return nil
+		}
 	}
-	if s.waitGroupGone(p, s.cfg.StopWait) {
-		s.log.Debug("gateway stopped", "pid", p.pid, "took", time.Since(start))
-		stopped(p)
-		return nil
-	}
-	s.log.Warn("the gateway did not stop after SIGTERM; killing it", "pid", p.pid, "waited", s.cfg.StopWait)
-	if err := killGroup(p.pid); err != nil {
-		s.log.Debug("killing the gateway's group failed", "pid", p.pid, "err", err)
-	}
-	if s.waitGroupGone(p, 5*time.Second) {
-		stopped(p)
-		return nil
-	}
-	err := stopError{fmt.Errorf("the gateway (process group %d) could not be stopped; end its processes by hand (kill -9 -- -%d)", p.pid, p.pid)}
+	err := stopError{fmt.Errorf("the gateway (process group %d) could not be stopped; end its processes by hand (%s)", p.pid, steps[len(steps)-1].byHand)}
 	s.log.Error("gateway left running", "pid", p.pid, "err", err)
 	return err
 }
