@@ -161,7 +161,7 @@ func (s *Supervisor) startOnce(ctx context.Context) error {
 			st.Restarts++
 		}
 		st.State, st.Reason, st.PID, st.Port, st.RetryAt = Starting, "", p.pid, port, time.Time{}
-		st.Started = time.Time{}
+		st.URL, st.Started = gatewayURL(d.Scheme(), port), time.Time{}
 	})
 	url := probeURL(d.Scheme(), port)
 	if err := s.waitReady(ctx, p, url); err != nil {
@@ -293,6 +293,7 @@ func (s *Supervisor) watchRunning(ctx context.Context, p *proc, url string) erro
 func (s *Supervisor) watchAdopted(ctx context.Context, d Dist, port int) error {
 	s.update(func(st *Status) {
 		st.State, st.PID, st.Port, st.RetryAt = Adopted, 0, port, time.Time{}
+		st.URL = gatewayURL(d.Scheme(), port)
 		st.Reason = "a gateway was already running on port " + strconv.Itoa(port) + "; it is watched, not started or stopped by this app"
 		st.Started, st.Version = time.Time{}, readVersion(d.Dir)
 	})
