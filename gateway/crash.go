@@ -65,7 +65,7 @@ func StopOnPanic() {
 // SIGTERM to each group, up to wait for them to go, then SIGKILL. It
 // returns how many there were.
 func StopAll(wait time.Duration) int {
-	ps := liveProcs()
+	ps := endAll()
 	for _, p := range ps {
 		_ = termGroup(p.pid)
 	}

@@ -53,3 +53,35 @@ func TestAPanicInABackgroundGoroutineStopsTheGatewayAndIsLogged(t *testing.T) {
 		t.Errorf("stderr does not say the gateway was stopped:\n%s", a.output())
 	}
 }
+
+func TestNoGatewayIsStartedOnceStopAllRan(t *testing.T) {
+	t.Cleanup(func() { // StopAll is for a process about to die; this one goes on
+		live.mu.Lock()
+		live.ending = false
+		live.mu.Unlock()
+	})
+	port := freePort(t)
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	r := startSupervisor(t, fastConfig(t, writeFakeDist(t, port), childEnv+"=fake", "FAKE_PIDFILE="+pidFile))
+	st := waitFor(t, r.Supervisor, 20*time.Second, "Running", inState(Running))
+	readPID(t, pidFile)
+	if err := os.Remove(pidFile); err != nil {
+		t.Fatal(err)
+	}
+
+	// A panic elsewhere stops the gateways; this supervisor sees its
+	// gateway exit and would start another before the process dies.
+	if n := StopAll(3 * time.Second); n != 1 {
+		t.Errorf("StopAll stopped %d gateways, want 1", n)
+	}
+	if groupAlive(st.PID) {
+		t.Errorf("group %d outlived StopAll", st.PID)
+	}
+	got := waitFor(t, r.Supervisor, 20*time.Second, "Failed", inState(Failed))
+	if !strings.Contains(got.Reason, "the app is exiting") {
+		t.Errorf("reason %q", got.Reason)
+	}
+	if _, err := os.Stat(pidFile); err == nil {
+		t.Errorf("a new gateway was started after StopAll")
+	}
+}

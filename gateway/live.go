@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"sync"
 	"time"
 )
@@ -9,18 +10,36 @@ import (
 // stopped yet, across supervisors: what a forced stop (KillAll) or a panic
 // (StopAll) must end before the app dies, because no deferred stop runs then.
 var live struct {
-	mu    sync.Mutex // guards procs
+	mu    sync.Mutex // guards procs and ending
 	procs map[*proc]struct{}
+	// ending is set by KillAll and StopAll: the process is about to exit,
+	// and a supervisor still running must not start another gateway.
+	ending bool
 }
 
-// register adds a started gateway to live.
-func register(p *proc) {
+// errEnding refuses a start while the app is exiting.
+var errEnding = errors.New("the app is exiting")
+
+// register adds a started gateway to live. It reports false when the app
+// is exiting: the caller must kill the gateway at once.
+func register(p *proc) bool {
 	live.mu.Lock()
 	defer live.mu.Unlock()
+	if live.ending {
+		return false
+	}
 	if live.procs == nil {
 		live.procs = map[*proc]struct{}{}
 	}
 	live.procs[p] = struct{}{}
+	return true
+}
+
+// ending reports whether the app is exiting (KillAll or StopAll ran).
+func ending() bool {
+	live.mu.Lock()
+	defer live.mu.Unlock()
+	return live.ending
 }
 
 // unregister drops a gateway that is gone.
@@ -34,6 +53,14 @@ func unregister(p *proc) {
 func stopped(p *proc) {
 	unregister(p)
 	removeRecord(p.record)
+}
+
+// endAll marks the app as exiting and returns live's gateways.
+func endAll() []*proc {
+	live.mu.Lock()
+	live.ending = true
+	live.mu.Unlock()
+	return liveProcs()
 }
 
 // liveProcs is a copy of live's gateways.
@@ -52,7 +79,7 @@ func liveProcs() []*proc {
 // for them to go, and returns how many there were. For a forced stop:
 // nothing waits for the gateway to stop by itself.
 func KillAll() int {
-	ps := liveProcs()
+	ps := endAll()
 	for _, p := range ps {
 		_ = killGroup(p.pid)
 	}

@@ -140,7 +140,7 @@ var errNotChild = errors.New("exited (its exit status is unknown: it was started
 // It cannot be waited for, so a goroutine polls until its run.sh is gone.
 func (s *Supervisor) takeBack(r record, path string) *proc {
 	p := &proc{pid: r.PID, exited: make(chan struct{}), record: path}
-	register(p)
+	register(p) // false when the app is exiting: then it is only watched until stopped
 	Go(func() {
 		tick := time.NewTicker(10 * s.cfg.PollInterval) // 250ms: an exit need not be seen sooner
 		defer tick.Stop()
@@ -160,6 +160,9 @@ func (s *Supervisor) takeBack(r record, path string) *proc {
 // of ours with other settings is stopped; a record of a process that is
 // gone, or whose pid is now another program's, is dropped.
 func (s *Supervisor) reclaim(d Dist, port int) (*proc, error) {
+	if ending() {
+		return nil, needsUser{errEnding}
+	}
 	path := s.recordPath()
 	r, err := readRecord(path)
 	if err != nil {

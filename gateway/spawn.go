@@ -43,6 +43,9 @@ func (p *proc) exitStatus() string {
 // group, its output going to the log, the ring and the log file, and
 // records it in the state folder.
 func (s *Supervisor) spawn(d Dist, conf string, port int) (*proc, error) {
+	if ending() {
+		return nil, errEnding
+	}
 	script := filepath.Join(d.Dir, d.RunScript)
 	st, err := os.Stat(script)
 	if err != nil {
@@ -74,7 +77,9 @@ func (s *Supervisor) spawn(d Dist, conf string, port int) (*proc, error) {
 		return nil, fmt.Errorf("cannot start %s: %w; check that it is executable and that the folder is a complete gateway distribution", script, err)
 	}
 	p := &proc{cmd: cmd, pid: cmd.Process.Pid, exited: make(chan struct{})}
-	register(p)
+	if !register(p) { // the app began exiting while this one started
+		_ = killGroup(p.pid)
+	}
 	s.writeRecord(p, d, port)
 	s.readOutput(outR, "stdout")
 	s.readOutput(errR, "stderr")
