@@ -58,6 +58,7 @@ func StopOnPanic() {
 	if n := StopAll(3 * time.Second); n > 0 {
 		fmt.Fprintf(os.Stderr, "ibkr-tray: panic: stopped the gateway (%d process group(s)) before exiting\n", n)
 	}
+	runAbruptExit()
 	panic(r)
 }
 

@@ -45,6 +45,7 @@ func NotifyStop(parent context.Context, w io.Writer) (ctx context.Context, stop 
 		select {
 		case sig := <-sigs:
 			n := KillAll()
+			runAbruptExit()
 			fmt.Fprintf(w, "ibkr-tray: a second stop signal (%v) while stopping: killed the gateway (%d process group(s)) without waiting, exiting now\n", sig, n)
 			exit(ForcedExit)
 		case <-done:
@@ -57,5 +58,43 @@ func NotifyStop(parent context.Context, w io.Writer) (ctx context.Context, stop 
 			close(done)
 			cancel()
 		})
+	}
+}
+
+// abrupt holds what an abrupt exit (a forced stop, a panic) must still do
+// after the gateways are gone, since no deferred cleanup runs then.
+var abrupt struct {
+	mu    sync.Mutex // guards funcs and next
+	funcs map[int]func()
+	next  int
+}
+
+// OnAbruptExit adds f to what a forced stop (a second signal) or a panic
+// runs after stopping the gateways and before the process ends: the demo
+// removes its temporary folder. Call remove once the normal cleanup ran.
+func OnAbruptExit(f func()) (remove func()) {
+	abrupt.mu.Lock()
+	defer abrupt.mu.Unlock()
+	if abrupt.funcs == nil {
+		abrupt.funcs = map[int]func(){}
+	}
+	id := abrupt.next
+	abrupt.next++
+	abrupt.funcs[id] = f
+	return func() {
+		abrupt.mu.Lock()
+		defer abrupt.mu.Unlock()
+		delete(abrupt.funcs, id)
+	}
+}
+
+// runAbruptExit runs (once each) the funcs OnAbruptExit holds.
+func runAbruptExit() {
+	abrupt.mu.Lock()
+	fs := abrupt.funcs
+	abrupt.funcs = nil
+	abrupt.mu.Unlock()
+	for _, f := range fs {
+		f()
 	}
 }

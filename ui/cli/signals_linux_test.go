@@ -244,3 +244,41 @@ func TestHeadlessDemoRemovesItsFolderOnSIGHUP(t *testing.T) {
 		t.Errorf("the demo's folder %s is left (%v)", demoDirs[0], err)
 	}
 }
+
+func TestHeadlessDemoForcedStopStillRemovesItsFolder(t *testing.T) {
+	tmp := t.TempDir()
+	bin := t.TempDir()
+	if err := os.Symlink("/usr/bin/dirname", filepath.Join(bin, "dirname")); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, []string{"TMPDIR=" + tmp, "PATH=" + bin}, "--demo", "--fault-every", "0", "--status-addr", "127.0.0.1:0")
+	a.waitLine(t, 30*time.Second, "msg=status gateway=Running")
+	group := gatewayGroup(t, a.cmd.Process.Pid)
+	killGroupAtCleanup(t, group)
+	demoDirs, _ := filepath.Glob(filepath.Join(tmp, "ibkr-tray-demo-*"))
+	if len(demoDirs) != 1 {
+		t.Fatalf("want one demo folder in %s, found %v", tmp, demoDirs)
+	}
+
+	// Two signals at once: the second forces the stop (the demo gateway
+	// takes 200ms to stop by itself), which skips the deferred cleanup.
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	a.waitLine(t, 10*time.Second, "press Ctrl-C again")
+	if err := a.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.waitExit(t, 30*time.Second); code != 1 {
+		t.Errorf("exit status %d after a second signal, want 1:\n%s", code, a.output())
+	}
+	if !strings.Contains(a.output(), "a second stop signal (interrupt) while stopping") {
+		t.Errorf("the app does not say the stop was forced:\n%s", a.output())
+	}
+	if left := groupMembers(group); len(left) > 0 {
+		t.Errorf("processes %v of the demo gateway's group %d outlived the app", left, group)
+	}
+	if _, err := os.Stat(demoDirs[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the demo's folder %s is left after a forced stop (%v)", demoDirs[0], err)
+	}
+}
