@@ -24,6 +24,11 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
+// appEnv, set to "headless", makes the test binary run `ibkr-tray
+// headless` with its arguments (TestMain). Not simtest.ChildEnv: run.sh
+// inherits the app's environment and must still start the simulator.
+const appEnv = "IBKR_TRAY_TEST_APP"
+
 // TestMain lets run.sh start this test binary as the simulator, and the
 // signal tests start it as `ibkr-tray headless` (appEnv).
 func TestMain(m *testing.M) {

@@ -17,11 +17,6 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
 )
 
-// appEnv, set to "headless", makes the test binary run `ibkr-tray
-// headless` with its arguments (TestMain). Not simtest.ChildEnv: run.sh
-// inherits the app's environment and must still start the simulator.
-const appEnv = "IBKR_TRAY_TEST_APP"
-
 // appProcess is the test binary running as `ibkr-tray headless`.
 type appProcess struct {
 	cmd    *exec.Cmd
