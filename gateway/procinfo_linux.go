@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // procStart identifies a process beyond its pid, which the system reuses:
@@ -26,12 +27,18 @@ func procStart(pid int) (string, error) {
 	if len(f) <= starttime {
 		return "", errors.New("short /proc stat")
 	}
-	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	boot, err := bootID()
 	if err != nil {
 		return "", err
 	}
-	return strings.TrimSpace(string(boot)) + "/" + string(f[starttime]), nil
+	return boot + "/" + string(f[starttime]), nil
 }
+
+// bootID names this boot of the machine; it is read once.
+var bootID = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	return strings.TrimSpace(string(b)), err
+})
 
 // procCwd is a process's working directory.
 func procCwd(pid int) (string, error) { return os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd") }
