@@ -1,8 +1,6 @@
 package gateway
 
 import (
-	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
-
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
 )
 
 // RecordFile, in Config.StateDir, names the gateway the supervisor runs,
