@@ -30,6 +30,10 @@ type GatewayAPI interface {
 
 var _ GatewayAPI = (*Client)(nil)
 
+// The keeper follows the gateway to a new address through this method of
+// *Client (optional for other GatewayAPIs).
+var _ interface{ SetBaseURL(string) error } = (*Client)(nil)
+
 // KeeperOptions configure a Keeper. Zero values take the defaults named in
 // each field's comment.
 type KeeperOptions struct {

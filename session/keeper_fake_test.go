@@ -224,10 +224,11 @@ func (f *fakeGateway) BaseURL() string {
 }
 
 // SetBaseURL is the optional method the keeper uses to follow the gateway.
-func (f *fakeGateway) SetBaseURL(u string) {
+func (f *fakeGateway) SetBaseURL(u string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.baseURL = u
+	return nil
 }
 
 // fakeLogin plays the browser login: each call takes the next scripted

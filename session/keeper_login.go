@@ -410,9 +410,12 @@ func (k *Keeper) logout(ctx context.Context) time.Duration {
 func (k *Keeper) gatewayChanged(ctx context.Context, g GatewayFacts) time.Duration {
 	k.gateway = g
 	if g.BaseURL != "" && g.BaseURL != k.api.BaseURL() {
-		if s, ok := k.api.(interface{ SetBaseURL(string) }); ok {
-			k.log.Info("the gateway moved; following it", "url", g.BaseURL)
-			s.SetBaseURL(g.BaseURL)
+		if s, ok := k.api.(interface{ SetBaseURL(string) error }); ok {
+			if err := s.SetBaseURL(g.BaseURL); err != nil {
+				k.log.Error("could not follow the gateway to its new address", "url", g.BaseURL, "err", err)
+			} else {
+				k.log.Info("the gateway moved; following it", "url", g.BaseURL)
+			}
 		}
 	}
 	if g.Starting {
