@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,6 +58,7 @@ func (k *Keeper) input(ctx context.Context, ev event, c sessionCheck, reauthTrie
 		Found:       c.found,
 		ErrText:     errSentence(c.err, "the gateway does not answer"),
 		RateLimited: KindOf(c.err) == KindRateLimited,
+		HTTPStatus:  httpStatus(c.err),
 		ErrorsInRow: st.ErrorsInRow,
 		Now:         now,
 		State:       st.State,
@@ -332,4 +334,13 @@ func (k *Keeper) brokerageRefused() {
 	if refused {
 		k.log.Error("IBKR accepts the logins but never opens the brokerage session; every remedy was tried, automated login is stopped")
 	}
+}
+
+// httpStatus is a failed call's HTTP status, 0 when it had none.
+func httpStatus(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
 }

@@ -7,7 +7,7 @@ const (
 	msgAuthenticated    = "the brokerage session is usable"
 	msgStarting         = "waiting for the gateway to start"
 	msgIBKRUnreachable  = "the gateway is running but IBKR does not answer through it (no network, or IBKR is down); waiting and checking again, with no login attempts meanwhile"
-	msgIBKRErrors       = "IBKR answered %d checks in a row with errors (%s); checking again every few seconds, with no login attempts meanwhile"
+	msgIBKRErrors       = "IBKR answers with errors (HTTP %d, %d checks in a row); it is often restarting. Checking again every few seconds, with no login attempts meanwhile"
 	msgRateLimited      = "IBKR is limiting requests (HTTP 429); checking again less often, with no login attempts meanwhile"
 	msgReauthenticating = "the brokerage session ended while the IBKR login is still valid; re-authenticating"
 	msgLoggingIn        = "logging in to IBKR automatically"

@@ -136,8 +136,9 @@ type policyInput struct {
 	Event   event
 	Found   finding
 	ErrText string // the failed call's sentence, for the reason
-	// RateLimited: the last error was a 429.
+	// RateLimited: the last error was a 429; HTTPStatus its status.
 	RateLimited bool
+	HTTPStatus  int
 	ErrorsInRow int
 
 	Now     time.Time
@@ -290,7 +291,7 @@ func decide(in policyInput) decision {
 		if in.RateLimited {
 			return decision{State: IBKRErrors, Cause: CauseRateLimited, Reason: msgRateLimited, Wait: waitBackoff}
 		}
-		return decision{State: IBKRErrors, Cause: CauseIBKRErrors, Reason: fmt.Sprintf(msgIBKRErrors, in.ErrorsInRow, in.ErrText), Wait: waitBackoff}
+		return decision{State: IBKRErrors, Cause: CauseIBKRErrors, Reason: fmt.Sprintf(msgIBKRErrors, in.HTTPStatus, in.ErrorsInRow), Wait: waitBackoff}
 	case foundBroken:
 		if in.Gateway.Problem != "" {
 			return gatewayDecision(in)

@@ -148,7 +148,7 @@ func TestDecide(t *testing.T) {
 			in:   lost(func(in *policyInput) { in.Found = foundTrouble; in.ErrorsInRow = 1 }),
 			keep: true, do: doWait},
 		{name: "three 5xx in a row are IBKRErrors",
-			in:    lost(func(in *policyInput) { in.Found = foundTrouble; in.ErrorsInRow = 3; in.ErrText = "HTTP 503" }),
+			in:    lost(func(in *policyInput) { in.Found = foundTrouble; in.ErrorsInRow = 3; in.HTTPStatus = 503 }),
 			state: IBKRErrors, cause: CauseIBKRErrors, do: doWait, reason: "HTTP 503"},
 		{name: "three 429 in a row are rate-limited",
 			in:    lost(func(in *policyInput) { in.Found = foundTrouble; in.ErrorsInRow = 3; in.RateLimited = true }),
