@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -355,4 +357,41 @@ func TestValidateFalseKeepsAnAuthenticatedSession(t *testing.T) {
 			h.expectLogins(0)
 			h.expectCalls(map[string]int{"logout": 0, "reauthenticate": 0})
 		})
+}
+
+// The rejection outlives a restart of the app, and so does the means to see
+// that the credentials changed meanwhile; the state file holds neither the
+// password nor anything it could be read back from.
+func TestARejectionSurvivesARestartAndSeesNewCredentials(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "session-state.json")
+	wrong := secrets.Credentials{Username: "demo", Password: "wrong-password-1", TOTPSecret: demoCreds.TOTPSecret}
+	run := func(creds secrets.Credentials, script []error, check func(h *harness)) {
+		synctest.Test(t, func(t *testing.T) {
+			h := newHarness(t, newFakeGateway(), script, func(o *KeeperOptions) {
+				o.StateFile = path
+				o.Credentials = secrets.Memory(creds)
+			})
+			h.t = t
+			check(h)
+		})
+	}
+	run(wrong, []error{loginErr(login.BadCredentials, 0)}, func(h *harness) {
+		h.waitFor("the rejection", 5*time.Second, func(s Status) bool { return s.Cause == CauseBadCredentials })
+	})
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), wrong.Password) || strings.Contains(string(b), wrong.TOTPSecret) {
+		t.Fatalf("the state file holds a secret: %s", b)
+	}
+	run(wrong, nil, func(h *harness) {
+		h.waitFor("still rejected after a restart", 5*time.Second, func(s Status) bool { return s.Cause == CauseBadCredentials })
+		h.idle(time.Hour)
+		h.expectLogins(0)
+	})
+	run(demoCreds, nil, func(h *harness) { // changed while the app was not running
+		h.waitState(Authenticated, 10*time.Second)
+		h.expectLogins(1)
+	})
 }
