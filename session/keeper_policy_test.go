@@ -395,3 +395,16 @@ func TestARejectionSurvivesARestartAndSeesNewCredentials(t *testing.T) {
 		h.expectLogins(1)
 	})
 }
+
+func TestReconfigureAppliesTheCapsAtOnce(t *testing.T) {
+	policyTest(t, func() *fakeGateway { return newFakeGateway().loggedIn() }, []error{loginErr(login.Timeout, 0)}, nil,
+		func(h *harness) {
+			h.waitState(Authenticated, time.Second)
+			h.k.Reconfigure(Settings{MaxFailedInRow: 1, MaxFailedPerDay: 5})
+			h.gw.set(func(f *fakeGateway) { f.sso, f.brokerage = false, false })
+			h.waitState(LoginLocked, time.Minute)
+			h.idle(time.Hour)
+			h.expectLogins(1)
+			h.expectStatus("the new cap", func(s Status) bool { return s.Cause == CauseCapInRow && s.FailedLoginsInRow == 1 })
+		})
+}
