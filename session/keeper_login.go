@@ -316,7 +316,6 @@ func (k *Keeper) manualLoginOnce(ctx context.Context, ssoAlive bool, reason stri
 	}
 }
 
-
 func (k *Keeper) loadCap() {
 	rec, err := loadCapRecord(k.o.StateFile)
 	now := k.now()
