@@ -75,10 +75,12 @@ type trayApp struct {
 	statusWin fyne.Window
 	settings  fyne.Window
 	welcome   fyne.Window
-	popup     *popupView
-	popupWin  fyne.Window
-	popupShut bool // the user said "Later" to this loss
-	popupOpen bool
+	popup      *popupView
+	popupWin   fyne.Window
+	popupOpen  bool
+	popupCause session.Cause // the cause the popup shows
+	// popupLater holds the causes the user said "Later" to in this loss.
+	popupLater map[session.Cause]bool
 
 	// background counts the goroutines started here, so a stop can wait.
 	background sync.WaitGroup
@@ -199,18 +201,26 @@ func fyneMenu(items []menuItem, do func(Action)) *fyne.Menu {
 	return fyne.NewMenu("ibkr-tray", out...)
 }
 
-// do runs a menu action. UI goroutine; never blocks.
+// do runs a menu action (the menu's and the popup's). UI goroutine;
+// never blocks: each sends one command and returns.
 func (t *trayApp) do(a Action) {
 	switch a {
-	case ActLogin:
-		t.login()
+	case ActLogin, ActTakeBack:
+		// The keeper's Login takes a competing session back.
+		t.command(Backend.Login)
+	case ActLoginInBrowser:
+		t.command(Backend.LoginInBrowser)
+	case ActRetry:
+		t.command(Backend.RetryLogin)
+	case ActCancelLogin:
+		t.command(Backend.CancelLogin)
 	case ActOpenGateway:
 		t.openURL(t.last.Gateway.URL)
 	case ActRestart:
 		t.restart()
 	case ActStatus:
 		t.showStatus()
-	case ActSettings:
+	case ActSettings, ActOpenSettings:
 		t.showSettings()
 	case ActAutostart:
 		if t.o.Autostart == nil {
@@ -226,22 +236,15 @@ func (t *trayApp) do(a Action) {
 	}
 }
 
-// capResetter is a backend whose failed-login cap the user can clear.
-type capResetter interface {
-	ResetLoginCap()
+// command sends one command to the backend, if one runs.
+func (t *trayApp) command(c func(Backend)) {
+	if t.backend != nil {
+		c(t.backend)
+	}
 }
 
-// login asks for a login. When the attempt cap has tripped, the user's
-// click is the acknowledgement the cap waits for.
-func (t *trayApp) login() {
-	if t.backend == nil {
-		return
-	}
-	if r, ok := t.backend.(capResetter); ok && t.last.Session.State == session.LoginLocked {
-		r.ResetLoginCap()
-	}
-	t.backend.Login()
-}
+// login is Log in (the status window's button and the notification's).
+func (t *trayApp) login() { t.command(Backend.Login) }
 
 func (t *trayApp) logout() {
 	if t.backend != nil {
