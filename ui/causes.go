@@ -44,7 +44,9 @@ var causes = map[session.Cause]causeText{
 	// No cause: authenticated (the line says as whom), or a keeper that
 	// does not say (its reason stands in).
 	session.CauseNone: {Icon: IconWorking, Line: "Checking the session…", Title: "IBKR session",
-		what: func(st runner.Status) string { return orDefault(st.Session.Reason, "ibkr-tray is checking the session.") }},
+		what: func(st runner.Status) string {
+			return orDefault(st.Session.Reason, "ibkr-tray is checking the session.")
+		}},
 	session.CauseStarting: {Icon: IconWorking, Line: "Starting…", Title: "ibkr-tray is starting",
 		What: "The gateway is starting.", Do: ""},
 	session.CauseGatewayDown: {Icon: IconWorking, Line: "Waiting for the gateway…", Title: "IBKR gateway not answering",

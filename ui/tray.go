@@ -66,15 +66,15 @@ type trayApp struct {
 	backendDone   <-chan struct{}
 	stopWatch     context.CancelFunc
 
-	last      runner.Status
-	output    []string
-	lastIcon  IconState
-	menu      *fyne.Menu
-	timeline  *Timeline
-	status    *statusView
-	statusWin fyne.Window
-	settings  fyne.Window
-	welcome   fyne.Window
+	last       runner.Status
+	output     []string
+	lastIcon   IconState
+	menu       *fyne.Menu
+	timeline   *Timeline
+	status     *statusView
+	statusWin  fyne.Window
+	settings   fyne.Window
+	welcome    fyne.Window
 	popup      *popupView
 	popupWin   fyne.Window
 	popupOpen  bool
