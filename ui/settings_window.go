@@ -38,6 +38,9 @@ type settingsView struct {
 	// onSave applies saved settings (write the file, restart the runner,
 	// switch autostart). It returns a sentence when it fails.
 	onSave func(c config.Config, startAtLogin bool) error
+	// onCredentials, when set, hears that new credentials were stored, so
+	// the keeper drops a rejection of the old ones and tries once.
+	onCredentials func()
 	window fyne.Window  // for dialogs; nil in tests
 	do     func(func()) // runs on the UI goroutine (fyne.Do)
 
@@ -323,12 +326,15 @@ func (v *settingsView) save() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), secretsTimeout)
 		defer cancel()
-		_, err := in.saveCredentials(ctx, store, profile, secret)
+		changed, err := in.saveCredentials(ctx, store, profile, secret)
 		v.do(func() {
 			if err != nil {
 				v.log.Error("saving credentials failed", "err", err)
 				v.showResult("Settings saved, but the credentials were not: "+sentence(err.Error()), true)
 				return
+			}
+			if changed && v.onCredentials != nil {
+				v.onCredentials()
 			}
 			v.password.SetText("")
 			v.totp.SetText("")

@@ -58,6 +58,7 @@ func (t *trayApp) showSettings() {
 	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
 	v := newSettingsView(t.o.Config, t.o.Paths, installed, t.o.Deps, t.saveSettings, t.o.Log)
 	v.window, v.do = w, t.o.Do
+	v.onCredentials = func() { t.command(Backend.CredentialsChanged) }
 	w.SetContent(v.content)
 	w.Resize(fyne.NewSize(620, 720))
 	w.SetOnClosed(func() { t.settings = nil })
