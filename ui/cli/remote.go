@@ -70,7 +70,8 @@ func (r *remote) status(ctx context.Context) (runner.Status, error) {
 	return st, nil
 }
 
-// command sends POST /login, /logout, /restart.
+// command sends POST /login, /logout, /restart, /retry, /login-browser,
+// /cancel-login, /credentials-changed.
 func (r *remote) command(ctx context.Context, name string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url("/"+name), nil)
 	if err != nil {
@@ -88,11 +89,14 @@ func (r *remote) command(ctx context.Context, name string) error {
 	return nil
 }
 
+// errNotRunning: no app answers (its error says how to start one).
+var errNotRunning = errors.New("ibkr-tray is not running")
+
 // explain turns "connection refused" into what the user should do.
 func (r *remote) explain(err error) error {
 	var op *net.OpError
 	if errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial") {
-		return fmt.Errorf("ibkr-tray is not running (nothing answers on %s); start it with `ibkr-tray` or `ibkr-tray headless`", r.addr)
+		return fmt.Errorf("%w (nothing answers on %s); start it with `ibkr-tray` or `ibkr-tray headless`", errNotRunning, r.addr)
 	}
 	return fmt.Errorf("cannot reach ibkr-tray at %s: %w", r.addr, err)
 }
