@@ -215,5 +215,4 @@ func TestSettingsSavingNewCredentialsTellsTheKeeperOnce(t *testing.T) {
 	}
 }
 
-
 var testPaths = config.Paths{Profile: "default", ConfigFile: "/home/ann/.config/ibkr-tray/config.json"}

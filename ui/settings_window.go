@@ -41,8 +41,8 @@ type settingsView struct {
 	// onCredentials, when set, hears that new credentials were stored, so
 	// the keeper drops a rejection of the old ones and tries once.
 	onCredentials func()
-	window fyne.Window  // for dialogs; nil in tests
-	do     func(func()) // runs on the UI goroutine (fyne.Do)
+	window        fyne.Window  // for dialogs; nil in tests
+	do            func(func()) // runs on the UI goroutine (fyne.Do)
 
 	dir, port, username, password, totp, inRow, perDay *widget.Entry
 	mode, compete                                      *widget.RadioGroup
