@@ -38,11 +38,12 @@ type settingsView struct {
 	// onSave applies saved settings (write the file, restart the runner,
 	// switch autostart). It returns a sentence when it fails.
 	onSave func(c config.Config, startAtLogin bool) error
+	window fyne.Window  // for dialogs; nil in tests
+	do     func(func()) // runs on the UI goroutine (fyne.Do)
+
 	// onCredentials, when set, hears that new credentials were stored, so
 	// the keeper drops a rejection of the old ones and tries once.
 	onCredentials func()
-	window        fyne.Window  // for dialogs; nil in tests
-	do            func(func()) // runs on the UI goroutine (fyne.Do)
 
 	dir, port, username, password, totp, inRow, perDay *widget.Entry
 	mode, compete                                      *widget.RadioGroup
