@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/session/login"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
@@ -174,8 +175,8 @@ func secretsCheck(ctx context.Context, store secrets.Store, profile string, sio 
 	if err != nil {
 		return fmt.Errorf("the stored TOTP secret cannot make codes (%v); store it again with `ibkr-tray secrets set`", err)
 	}
-	fmt.Fprintf(sio.out, "  current code: %s (for %d s more); your authenticator app should show the same\n",
-		code, int(left.Round(time.Second)/time.Second))
+	fmt.Fprintf(sio.out, "  current code: %s (for %s more); your authenticator app should show the same\n",
+		code, session.Words(left))
 	return nil
 }
 
