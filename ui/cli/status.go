@@ -118,9 +118,6 @@ func describe(st runner.Status, now time.Time) string {
 	if s.NeedsYou {
 		fmt.Fprintf(&b, "          Needs you: nothing brings the session back without you.\n")
 	}
-	if o := offers(s.Offers); len(o) > 0 {
-		fmt.Fprintf(&b, "You can:  %s\n", strings.Join(o, "\n          "))
-	}
 	var conn []string
 	conn = append(conn, yesNo(s.Auth.Connected, "connected", "not connected"))
 	conn = append(conn, yesNo(s.Auth.Competing, "competing", "not competing"))
@@ -147,6 +144,9 @@ func describe(st runner.Status, now time.Time) string {
 	}
 	if s.LastError != "" && s.State != session.Authenticated {
 		fmt.Fprintf(&b, "Last error: %s\n", s.LastError)
+	}
+	if o := offers(s.Offers); len(o) > 0 {
+		fmt.Fprintf(&b, "You can:  %s\n", strings.Join(o, "\n          "))
 	}
 	return b.String()
 }
