@@ -70,7 +70,7 @@ var causes = map[session.Cause]causeText{
 		What: "The login worked, but IBKR has not opened the brokerage session yet.", Do: "ibkr-tray waits for it."},
 	session.CauseBrokerageRefused: {Icon: IconWorking, Line: "Logged in, but IBKR opens no brokerage session", Title: "IBKR opens no brokerage session",
 		What: "Logins work, but IBKR never opens the brokerage session: another session of this username (TWS, IBKR Mobile) or IBKR maintenance.",
-		Do:   "Close the other session or wait for the maintenance to end, then choose Log in."},
+		Do:   "Close the other session or wait for the maintenance to end, then choose " + labelLoginBrowser + "."},
 	session.CauseCompeting: {Icon: IconWorking, Line: "Another session is using the account", Title: "Another IBKR session is active",
 		What: "TWS, IBKR Mobile or a browser holds the brokerage session of this username.",
 		do: func(st runner.Status) string {
@@ -113,7 +113,12 @@ var causes = map[session.Cause]causeText{
 			return fmt.Sprintf("%s failed in a row, so ibkr-tray stopped before IBKR locks the username.",
 				countWord(st.Session.FailedLoginsInRow, "login"))
 		},
-		Do: "Fix the cause, then choose " + labelRetry + "; or choose " + labelLoginBrowser + "."},
+		do: func(st runner.Status) string {
+			if !st.Session.Offers.Retry {
+				return "Choose " + labelLoginBrowser + "."
+			}
+			return "Fix the cause, then choose " + labelRetry + "; or choose " + labelLoginBrowser + "."
+		}},
 	session.CauseCapPerDay: {Icon: IconWorking, Line: "Automatic login stopped for today", Title: "Automatic login stopped for today",
 		what: func(st runner.Status) string {
 			return fmt.Sprintf("%s failed today, so ibkr-tray makes no more automated logins today.",
