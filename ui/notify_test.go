@@ -136,7 +136,9 @@ func TestNoticeUrgencyAndActions(t *testing.T) {
 		kind        NoticeKind
 		urgent, act bool
 	}{
-		{"no credentials", noCredentials(), NoticeLoginNeeded, true, true},
+		{"no credentials: no Log in to offer", noCredentials(), NoticeLoginNeeded, true, false},
+		{"keyring locked: Log in once unlocked", keeper(snap(gateway.Running, session.NeedsManualLogin), session.CauseCredentialsLocked, true,
+			session.Offers{Login: true, LoginInBrowser: true}), NoticeLoginNeeded, true, true},
 		{"bad credentials: no Log in button to send them again", badCredentials(), NoticeLoginNeeded, true, false},
 		{"cap tripped", capInRow(), NoticeCapTripped, true, false},
 		{"competing the user must settle", competing(), NoticeCompeting, true, false},

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ import (
 type statusActions struct {
 	Login, Logout, Restart, OpenLogFolder func()
 	SelectAccount                         func(id string)
+	// Do runs one of the keeper's other offers (Retry automatic login,
+	// Log in in the browser, ...), as the tray menu does.
+	Do func(Action)
 }
 
 // statusView is the status window's content: everything a user asks "is it
@@ -47,6 +51,8 @@ type statusView struct {
 	events       *widget.Label
 	output       *widget.Label
 	login        *widget.Button
+	offers       *fyne.Container // the keeper's other offers, as buttons
+	offered      []menuItem      // what offers shows
 	logout       *widget.Button
 	restart      *widget.Button
 	body         *fyne.Container
@@ -107,10 +113,12 @@ func newStatusView(a statusActions) *statusView {
 	v.logout = widget.NewButton("Log out", a.Logout)
 	v.restart = widget.NewButton(labelRestart, a.Restart)
 	buttons := container.NewHBox(v.login, v.logout, v.restart, widget.NewButton("Open log folder", a.OpenLogFolder))
+	v.offers = container.NewHBox()
+	v.offers.Hide()
 
 	header := container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSquareSize(32), v.icon), nil, v.title)
 	v.body = container.NewVBox(
-		header, v.reason, v.notice, buttons,
+		header, v.reason, v.notice, v.offers, buttons,
 		widget.NewCard("", "Gateway", v.gateway),
 		widget.NewCard("", "Connection", v.connection),
 		widget.NewCard("", "User and accounts", v.account),
@@ -252,8 +260,34 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 			enable(v.restart, it.Enabled)
 		}
 	}
+	v.showOffers(offered(s.Offers))
 	enable(v.logout, up && s.State == session.Authenticated)
 	v.body.Refresh() // rows grew or shrank
+}
+
+// showOffers puts the keeper's other offers above the usual buttons,
+// rebuilt only when they change.
+func (v *statusView) showOffers(items []menuItem) {
+	if slices.Equal(items, v.offered) {
+		return
+	}
+	v.offered = items
+	var objs []fyne.CanvasObject
+	for _, it := range items {
+		a := it.Action
+		objs = append(objs, widget.NewButton(it.Label, func() {
+			if v.actions.Do != nil {
+				v.actions.Do(a)
+			}
+		}))
+	}
+	v.offers.Objects = objs
+	if len(objs) == 0 {
+		v.offers.Hide()
+	} else {
+		v.offers.Show()
+	}
+	v.offers.Refresh()
 }
 
 func smallLabel(s string) *widget.Label {

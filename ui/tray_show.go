@@ -11,7 +11,7 @@ func (t *trayApp) showStatus() {
 	if t.statusWin == nil {
 		t.status = newStatusView(statusActions{
 			Login: t.login, Logout: t.logout, Restart: t.restart,
-			OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount,
+			OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount, Do: t.do,
 		})
 		t.statusWin = t.app.NewWindow("ibkr-tray status")
 		t.statusWin.SetContent(t.status.content)

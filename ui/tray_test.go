@@ -17,6 +17,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
@@ -155,7 +156,7 @@ func TestTrayMenuFollowsEachSnapshot(t *testing.T) {
 		st   runner.Status
 		want string
 	}{
-		{noCredentials(), "(Login needed)|-|Log in|Log in in the browser|Open Settings…|"},
+		{noCredentials(), "(Login needed)|-|(Log in)|Log in in the browser|Open Settings…|"},
 		{loginRunning(keeper(snap(gateway.Running, session.LoggingIn), session.CauseSessionLost, false, session.Offers{})), "(Logging in…)|-|(Log in)|Open gateway page|"},
 		{authenticated(), "(Authenticated as U1234567 · paper)|-|(Log in)|"},
 		{snap(gateway.Stopped, session.GatewayDown), "(Gateway stopped)|-|(Log in)|(Open gateway page)|Start gateway|"},
@@ -166,8 +167,8 @@ func TestTrayMenuFollowsEachSnapshot(t *testing.T) {
 }
 
 func TestTrayMenuLogInReachesTheBackend(t *testing.T) {
-	h := newHarness(t, noCredentials())
-	eventually(t, "login needed", func() bool { return strings.HasPrefix(h.menu(), "(Login needed)") })
+	h := newHarness(t, loggedOut())
+	eventually(t, "logged out", func() bool { return strings.HasPrefix(h.menu(), "(Logged out)|-|Log in|") })
 	h.click(labelLogin)
 	h.backend.waitCall(t, "Login")
 	h.click(labelRestart)
@@ -215,15 +216,16 @@ func TestTrayWaitingForAManualLoginCanBeCancelledAndRestarted(t *testing.T) {
 }
 
 func TestTrayOpenSettingsOpensTheSettings(t *testing.T) {
-	var shown []string
 	h := newHarness(t, badCredentials())
-	h.tray.o.OnShow = func(w string) { shown = append(shown, w) }
 	eventually(t, "rejected", func() bool { return strings.HasPrefix(h.menu(), "(IBKR rejected") })
 	h.click(labelOpenSettings)
-	if !slices.Contains(shown, "settings") {
-		t.Errorf("Open Settings… showed %v", shown)
-	}
-	h.ui.do(func() { h.tray.settings.Close() })
+	h.ui.do(func() {
+		if h.tray.settings == nil {
+			t.Error("Open Settings… opened no settings window")
+			return
+		}
+		h.tray.settings.Close()
+	})
 }
 
 func TestTrayStartAtLoginChecksWhatIsInstalled(t *testing.T) {
@@ -265,9 +267,9 @@ func TestTrayPopupComesAndGoesWithTheSession(t *testing.T) {
 	h.backend.set(noCredentials())
 	eventually(t, "popup shown", func() bool { return popupVisible(h) })
 	var btn fyne.Tappable
-	h.ui.do(func() { btn = h.tray.popup.button(labelLogin) })
+	h.ui.do(func() { btn = h.tray.popup.button(labelLoginBrowser) })
 	test.Tap(btn)
-	h.backend.waitCall(t, "Login")
+	h.backend.waitCall(t, "LoginInBrowser")
 	h.backend.set(authenticated())
 	eventually(t, "popup closed", func() bool { return !popupVisible(h) })
 }
@@ -375,13 +377,39 @@ func TestStatusWindowAccountPickerSelectsAccount(t *testing.T) {
 func TestStatusWindowButtonsFollowTheState(t *testing.T) {
 	test.NewTempApp(t)
 	v := newStatusView(statusActions{})
-	v.update(noCredentials(), NewTimeline(), nil, fixedNow())
+	v.update(loggedOut(), NewTimeline(), nil, fixedNow())
 	if v.login.Disabled() || !v.logout.Disabled() {
-		t.Errorf("login needed: Log in disabled=%v, Log out disabled=%v; want enabled, disabled", v.login.Disabled(), v.logout.Disabled())
+		t.Errorf("logged out: Log in disabled=%v, Log out disabled=%v; want enabled, disabled", v.login.Disabled(), v.logout.Disabled())
+	}
+	v.update(badCredentials(), NewTimeline(), nil, fixedNow())
+	if !v.login.Disabled() {
+		t.Error("rejected password: Log in enabled; it would send the same password again")
 	}
 	v.update(richStatus(), NewTimeline(), nil, fixedNow())
 	if !v.login.Disabled() || v.logout.Disabled() {
 		t.Errorf("authenticated: Log in disabled=%v, Log out disabled=%v; want disabled, enabled", v.login.Disabled(), v.logout.Disabled())
+	}
+}
+
+func TestStatusWindowShowsTheKeepersOffers(t *testing.T) {
+	test.NewTempApp(t)
+	var did []Action
+	v := newStatusView(statusActions{Do: func(a Action) { did = append(did, a) }})
+	v.update(capInRow(), NewTimeline(), nil, fixedNow())
+	var labels []string
+	for _, o := range v.offers.Objects {
+		labels = append(labels, o.(*widget.Button).Text)
+	}
+	if got := strings.Join(labels, "|"); got != labelLoginBrowser+"|"+labelRetry || !v.offers.Visible() {
+		t.Fatalf("offers %s (visible %v)", got, v.offers.Visible())
+	}
+	test.Tap(v.offers.Objects[1].(*widget.Button))
+	if len(did) != 1 || did[0] != ActRetry {
+		t.Errorf("tapping %s did %v", labelRetry, did)
+	}
+	v.update(richStatus(), NewTimeline(), nil, fixedNow())
+	if v.offers.Visible() {
+		t.Error("offers shown while nothing is offered")
 	}
 }
 

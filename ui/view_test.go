@@ -33,8 +33,8 @@ func keeper(st runner.Status, c session.Cause, needsYou bool, o session.Offers) 
 	return st
 }
 
-// Snapshots as the keeper publishes them (the contract of issue 8), on a
-// running gateway.
+// Snapshots as the keeper publishes them (the contract of issue 8, with
+// the offers of the policy's cause table), on a running gateway.
 var (
 	authenticated = func() runner.Status { return snap(gateway.Running, session.Authenticated) }
 	reconnecting  = func() runner.Status {
@@ -42,7 +42,7 @@ var (
 	}
 	noCredentials = func() runner.Status {
 		return keeper(snap(gateway.Running, session.NeedsManualLogin), session.CauseNoCredentials, true,
-			session.Offers{Login: true, LoginInBrowser: true, OpenSettings: true})
+			session.Offers{LoginInBrowser: true, OpenSettings: true})
 	}
 	badCredentials = func() runner.Status {
 		st := keeper(snap(gateway.Running, session.NeedsManualLogin), session.CauseBadCredentials, true,
@@ -53,7 +53,7 @@ var (
 	}
 	capInRow = func() runner.Status {
 		st := keeper(snap(gateway.Running, session.LoginLocked), session.CauseCapInRow, true,
-			session.Offers{Retry: true, LoginInBrowser: true, OpenSettings: true})
+			session.Offers{Retry: true, LoginInBrowser: true})
 		st.Session.Latches.CapTripped = session.CauseCapInRow
 		st.Session.FailedLoginsInRow, st.Session.FailedLoginsToday = 3, 3
 		return st
@@ -82,7 +82,7 @@ var (
 	}
 	competing = func() runner.Status {
 		return keeper(snap(gateway.Running, session.Competing), session.CauseCompeting, true,
-			session.Offers{TakeBack: true})
+			session.Offers{TakeBack: true, OpenSettings: true})
 	}
 	brokerageLate = func() runner.Status {
 		return keeper(snap(gateway.Running, session.NotAuthenticated), session.CauseBrokerageLate, false, session.Offers{})
@@ -182,13 +182,13 @@ func TestMenuForEveryState(t *testing.T) {
 		{"authenticated: log in disabled", authenticated(), false,
 			"(Authenticated as U1234567 · paper)|-|(Log in)|Open gateway page|Restart gateway|" + tail},
 		{"no credentials: what the keeper offers", noCredentials(), false,
-			"(Login needed)|-|Log in|Log in in the browser|Open Settings…|Open gateway page|Restart gateway|" + tail},
+			"(Login needed)|-|(Log in)|Log in in the browser|Open Settings…|Open gateway page|Restart gateway|" + tail},
 		{"bad credentials: no Log in with the same password", badCredentials(), false,
 			"(IBKR rejected the username or password)|-|(Log in)|Log in in the browser|Open Settings…|Open gateway page|Restart gateway|" + tail},
 		{"logging in: nothing to click while it runs", loginRunning(keeper(snap(gateway.Running, session.LoggingIn), session.CauseSessionLost, false, session.Offers{})), false,
 			"(Logging in…)|-|(Log in)|Open gateway page|Restart gateway|" + tail},
 		{"cap in a row: one explicit retry", capInRow(), false,
-			"(Automatic login paused)|-|(Log in)|Log in in the browser|Retry automatic login|Open Settings…|Open gateway page|Restart gateway|" + tail},
+			"(Automatic login paused)|-|(Log in)|Log in in the browser|Retry automatic login|Open gateway page|Restart gateway|" + tail},
 		{"cap for the day: only the browser login", capPerDay(), false,
 			"(Automatic login stopped for today)|-|(Log in)|Log in in the browser|Open gateway page|Restart gateway|" + tail},
 		{"waiting for a manual login: cancel, browser, restart", manualWait(), false,
@@ -196,7 +196,7 @@ func TestMenuForEveryState(t *testing.T) {
 		{"logged out: log in", loggedOut(), false,
 			"(Logged out)|-|Log in|Log in in the browser|Open gateway page|Restart gateway|" + tail},
 		{"competing: take it back", competing(), false,
-			"(Another session is using the account)|-|(Log in)|Take the session back|Open gateway page|Restart gateway|" + tail},
+			"(Another session is using the account)|-|(Log in)|Take the session back|Open Settings…|Open gateway page|Restart gateway|" + tail},
 		{"adopted gateway: not ours to restart", snap(gateway.Adopted, session.Authenticated), false,
 			"(Authenticated as U1234567 · paper)|-|(Log in)|Open gateway page|(Restart gateway)|" + tail},
 		{"starting: nothing to open or log into yet", snap(gateway.Starting, session.GatewayDown), false,
