@@ -116,7 +116,7 @@ func newTrayApp(ctx context.Context, a fyne.App, o trayOptions) *trayApp {
 	t.notifyOn.Store(o.Config.Notifications)
 	if o.Notifier == nil {
 		t.o.Notifier = newDesktopNotifier("ibkr-tray",
-			func() { t.o.Do(t.login) }, func() { t.o.Do(t.showStatus) }, o.Log)
+			func() { t.o.Do(t.loginFromNotification) }, func() { t.o.Do(t.showStatus) }, o.Log)
 	}
 	t.background.Go(func() { t.sendLoop(ctx) })
 	return t
@@ -243,8 +243,19 @@ func (t *trayApp) command(c func(Backend)) {
 	}
 }
 
-// login is Log in (the status window's button and the notification's).
+// login is Log in (the status window's button).
 func (t *trayApp) login() { t.command(Backend.Login) }
+
+// loginFromNotification is the notification's Log in button. The
+// notification may have sat on screen while things changed: when Log in
+// is no longer offered, the status window shows what is.
+func (t *trayApp) loginFromNotification() {
+	if !t.last.Session.Offers.Login {
+		t.showStatus()
+		return
+	}
+	t.login()
+}
 
 func (t *trayApp) logout() {
 	if t.backend != nil {

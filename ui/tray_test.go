@@ -575,3 +575,24 @@ func TestShutdownWaitsForAGatewayStillStarting(t *testing.T) {
 		t.Fatal("shutdown did not return")
 	}
 }
+
+func TestNotificationLogInSendsLoginOnlyWhileItIsOffered(t *testing.T) {
+	h := newHarness(t, loggedOut())
+	eventually(t, "logged out", func() bool { return strings.HasPrefix(h.menu(), "(Logged out)") })
+	h.ui.do(h.tray.loginFromNotification)
+	h.backend.waitCall(t, "Login")
+
+	h.backend.set(badCredentials()) // the notification is still on screen
+	eventually(t, "rejected", func() bool { return strings.HasPrefix(h.menu(), "(IBKR rejected") })
+	h.ui.do(h.tray.loginFromNotification)
+	var shown bool
+	h.ui.do(func() {
+		shown = h.tray.statusWin != nil
+		if shown {
+			h.tray.closeStatus()
+		}
+	})
+	if got := h.backend.commands(); strings.Join(got, ",") != "Login" || !shown {
+		t.Errorf("commands %v, status shown %v; a stale Log in button must not send the rejected password", got, shown)
+	}
+}
