@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
@@ -45,7 +46,7 @@ var causes = map[session.Cause]causeText{
 	// does not say (its reason stands in).
 	session.CauseNone: {Icon: IconWorking, Line: "Checking the session…", Title: "IBKR session",
 		what: func(st runner.Status) string {
-			return orDefault(st.Session.Reason, "ibkr-tray is checking the session.")
+			return firstSentence(orDefault(st.Session.Reason, "ibkr-tray is checking the session."))
 		}},
 	session.CauseStarting: {Icon: IconWorking, Line: "Starting…", Title: "ibkr-tray is starting",
 		What: "The gateway is starting.", Do: ""},
@@ -53,7 +54,7 @@ var causes = map[session.Cause]causeText{
 		What: "The gateway does not answer.", Do: "ibkr-tray keeps trying; you will hear when the session is back."},
 	session.CauseGatewayProblem: {Icon: IconWorking, Line: "Gateway problem", Title: "IBKR gateway problem",
 		what: func(st runner.Status) string {
-			return orDefault(st.Gateway.Reason, orDefault(st.Session.Reason, "The gateway cannot run."))
+			return firstSentence(orDefault(st.Gateway.Reason, orDefault(st.Session.Reason, "The gateway cannot run.")))
 		},
 		Do: "Open Status… for the details."},
 	session.CauseIBKRUnreachable: {Icon: IconWorking, Line: "IBKR unreachable, retrying", Title: "IBKR unreachable",
@@ -146,7 +147,7 @@ var causes = map[session.Cause]causeText{
 		Do:   "Choose Log in to check, or open Status… and log out again."},
 	session.CauseBroken: {Icon: IconWorking, Line: "The gateway's answers are no use", Title: "The gateway answers unexpectedly",
 		what: func(st runner.Status) string {
-			return orDefault(st.Session.Reason, "The program on the gateway's port does not answer as the IBKR gateway does.")
+			return firstSentence(orDefault(st.Session.Reason, "The program on the gateway's port does not answer as the IBKR gateway does."))
 		},
 		Do: "Check the gateway folder and port in Settings."},
 }
@@ -226,3 +227,16 @@ func countWord(n int, unit string) string {
 
 // clockMinute is a time of day as the texts say it: "14:05".
 func clockMinute(t time.Time) string { return t.Format("15:04") }
+
+// firstSentence keeps a reason's first sentence: the popup has room for
+// what happened and what to do, and the status window shows the rest.
+func firstSentence(s string) string {
+	if m := sentenceEnd.FindStringIndex(s); m != nil {
+		return s[:m[0]+1]
+	}
+	return s
+}
+
+// sentenceEnd finds the end of a sentence: a full stop, question or
+// exclamation mark at the end or before a space.
+var sentenceEnd = regexp.MustCompile(`[.!?](\s|$)`)

@@ -5,7 +5,6 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,10 +57,6 @@ func sessionCauses(t *testing.T) []session.Cause {
 	return out
 }
 
-// sentenceEnd finds the end of a sentence: a full stop, question or
-// exclamation mark at the end or before a space.
-var sentenceEnd = regexp.MustCompile(`[.!?](\s|$)`)
-
 func TestEveryCauseHasWords(t *testing.T) {
 	for _, c := range sessionCauses(t) {
 		row, ok := causes[c]
@@ -77,6 +72,8 @@ func TestEveryCauseHasWords(t *testing.T) {
 		}
 		st := capInRow() // counts and times filled in
 		st.Session.Cause = c
+		st.Session.Reason = "the answer was an HTML page. It came from another program. Stop it"
+		st.Gateway.Reason = "another program listens on port 5000. Stop it, or choose another port"
 		_, what, do := explain(st)
 		if n := len(sentenceEnd.FindAllString(message(what, do), -1)); n > 2 {
 			t.Errorf("cause %q: %d sentences (%q); the popup has room for two", c, n, message(what, do))
