@@ -57,6 +57,9 @@ func startFakeApp(t *testing.T, sessions ...session.Status) (*fakeApp, *remote) 
 	return f, &remote{addr: strings.TrimPrefix(srv.URL, "http://"), http: srv.Client()}
 }
 
+// appFlags are the flags that make a command reach the app behind r.
+func appFlags(r *remote) []string { return []string{"--status-addr", r.addr} }
+
 func TestWaitAuthenticatedFollowsStatesUntilAuthenticated(t *testing.T) {
 	sent := time.Now()
 	_, r := startFakeApp(t, inState(session.NotAuthenticated), inState(session.LoggingIn), inState(session.LoggingIn), inState(session.Authenticated))
@@ -159,7 +162,7 @@ func TestLoginFlagsPostTheirOneCommand(t *testing.T) {
 	all.Offers = session.Offers{Login: true, Retry: true, LoginInBrowser: true, CancelLogin: true}
 	for flag, want := range map[string]string{"": "/login", "--retry": "/retry", "--browser": "/login-browser", "--cancel": "/cancel-login"} {
 		f, r := startFakeApp(t, all)
-		args := []string{"--status-addr", r.addr}
+		args := appFlags(r)
 		if flag != "" {
 			args = append([]string{flag}, args...)
 		}
@@ -179,7 +182,7 @@ func TestLoginRefusesWhatTheAppDoesNotOffer(t *testing.T) {
 	rejected.Cause, rejected.NeedsYou = session.CauseBadCredentials, true
 	rejected.Offers = session.Offers{LoginInBrowser: true, OpenSettings: true}
 	f, r := startFakeApp(t, rejected)
-	if code := Login([]string{"--status-addr", r.addr}); code != exitNotAuthenticated {
+	if code := Login(appFlags(r)); code != exitNotAuthenticated {
 		t.Errorf("login exit %d, want %d", code, exitNotAuthenticated)
 	}
 	if len(f.commands) != 0 {

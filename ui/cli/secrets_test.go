@@ -223,15 +223,8 @@ func TestSecretsSetTellsTheRunningApp(t *testing.T) {
 func TestSecretsSetWithNoAppRunningSaysItWillUseThemAtItsStart(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "secrets.json")
 	var out, errs bytes.Buffer
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
-	tell := func(ctx context.Context, _ string) error {
-		return (&remote{addr: addr, http: &http.Client{Timeout: 2 * time.Second}}).command(ctx, "credentials-changed")
-	}
+	r := notRunning(t)
+	tell := func(ctx context.Context, _ string) error { return r.command(ctx, "credentials-changed") }
 	code := secretsCommand([]string{"set", "--file", file},
 		secretsIO{in: strings.NewReader("trader1\n" + cliPassword + "\n\n"), out: &out, errs: &errs, now: time.Now, tell: tell})
 	if code != 0 || errs.Len() != 0 {
@@ -240,4 +233,16 @@ func TestSecretsSetWithNoAppRunningSaysItWillUseThemAtItsStart(t *testing.T) {
 	if !strings.Contains(out.String(), "ibkr-tray is not running; it will use them at its next start.") {
 		t.Errorf("output %q", out.String())
 	}
+}
+
+// notRunning is a remote at which no app answers.
+func notRunning(t *testing.T) *remote {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	return &remote{addr: addr, http: &http.Client{Timeout: 2 * time.Second}}
 }
