@@ -60,6 +60,18 @@ func startFakeApp(t *testing.T, sessions ...session.Status) (*fakeApp, *remote) 
 // appFlags are the flags that make a command reach the app behind r.
 func appFlags(r *remote) []string { return []string{"--status-addr", r.addr} }
 
+// notRunning is a remote at which no app answers.
+func notRunning(t *testing.T) *remote {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	return &remote{addr: addr, http: &http.Client{Timeout: 2 * time.Second}}
+}
+
 func TestWaitAuthenticatedFollowsStatesUntilAuthenticated(t *testing.T) {
 	sent := time.Now()
 	_, r := startFakeApp(t, inState(session.NotAuthenticated), inState(session.LoggingIn), inState(session.LoggingIn), inState(session.Authenticated))

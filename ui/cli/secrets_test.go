@@ -3,8 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -233,16 +231,4 @@ func TestSecretsSetWithNoAppRunningSaysItWillUseThemAtItsStart(t *testing.T) {
 	if !strings.Contains(out.String(), "ibkr-tray is not running; it will use them at its next start.") {
 		t.Errorf("output %q", out.String())
 	}
-}
-
-// notRunning is a remote at which no app answers.
-func notRunning(t *testing.T) *remote {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
-	return &remote{addr: addr, http: &http.Client{Timeout: 2 * time.Second}}
 }
