@@ -48,8 +48,9 @@ func iconFor(st runner.Status) IconState {
 }
 
 // attention reports whether a person must act: the keeper says so, or the
-// supervisor gave up on the gateway. The attention icon, the urgent
-// notification and the popup all follow it.
+// supervisor gave up on the gateway. The attention icon and the urgent
+// notification follow it; the popup follows the keeper's verdict alone
+// (needsUser).
 func attention(st runner.Status) bool {
 	return st.Gateway.State == gateway.Failed || st.Session.NeedsYou
 }
