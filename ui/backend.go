@@ -16,10 +16,23 @@ type Backend interface {
 	Subscribe() (<-chan struct{}, func())
 	// Output is the last lines of the gateway's output.
 	Output() []string
+	// Login logs in: automated when the keeper allows it, else in the
+	// user's browser (Offers.Login).
 	Login()
 	Logout()
 	RestartGateway()
 	SelectAccount(id string)
+	// RetryLogin acknowledges the in-a-row login cap: exactly one automated
+	// attempt (Offers.Retry). It is the only thing a click does to the cap.
+	RetryLogin()
+	// LoginInBrowser opens the gateway's login page in the user's browser
+	// and waits for their login (Offers.LoginInBrowser).
+	LoginInBrowser()
+	// CancelLogin stops waiting for a manual login (Offers.CancelLogin).
+	CancelLogin()
+	// CredentialsChanged says the stored credentials changed (Settings):
+	// a rejection of the old ones no longer applies.
+	CredentialsChanged()
 }
 
 // BackendOptions is what the tray hands to StartBackend and StartDemo.

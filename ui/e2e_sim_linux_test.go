@@ -190,6 +190,21 @@ func (w *trayWorld) simState(t testing.TB) sim.State {
 	return st
 }
 
+// command posts one of the app's commands (POST /logout,
+// /credentials-changed, ...) over its control socket, as the command
+// line does.
+func (w *trayWorld) command(t testing.TB, name string) {
+	t.Helper()
+	resp, err := w.control.Post(runner.ControlURL+"/"+name, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST /%s: %s", name, resp.Status)
+	}
+}
+
 // status is the app's own GET /status, over its control socket.
 func (w *trayWorld) status(t testing.TB) runner.Status {
 	t.Helper()
@@ -291,7 +306,7 @@ func TestTrayEndToEndWithTheSimulator(t *testing.T) {
 	// The brokerage session times out: the keeper re-authenticates without
 	// a login, and says the session is back once it has held.
 	w.fault(t, "expire-brokerage")
-	item.WaitMenu(t, "(Reconnecting the session…)|-|Log in|Open gateway page|Restart gateway|"+menuTail, 15*time.Second)
+	item.WaitMenuPrefix(t, "(Reconnecting the session…)|-|", 15*time.Second)
 	item.WaitMenu(t, authenticated, 30*time.Second)
 	isRestored := func(n desktoptest.Notification) bool { return n.Summary == "IBKR session restored" }
 	reauth := notes.Wait(t, "restored after the brokerage timeout", isRestored, 20*time.Second)
@@ -305,31 +320,55 @@ func TestTrayEndToEndWithTheSimulator(t *testing.T) {
 	before := w.simState(t)
 
 	// The SSO session expires and no credentials are stored: the user is
-	// needed, and told so.
+	// needed, and told so, with what the keeper offers.
 	if err := keyring.Delete(ctx, config.DefaultProfile); err != nil {
 		t.Fatal(err)
 	}
 	w.fault(t, "expire-sso")
-	item.WaitMenu(t, "(Login needed)|-|Log in|Open gateway page|Restart gateway|"+menuTail, 20*time.Second)
+	item.WaitMenuPrefix(t, "(Login needed)|-|(Log in)|"+labelLoginBrowser+"|"+labelOpenSettings+"|", 20*time.Second)
 	need := notes.Wait(t, "login needed", func(n desktoptest.Notification) bool { return n.Summary == "IBKR login needed" }, 10*time.Second)
 	phase("expire-sso to login needed notification")
 	st = w.status(t)
-	if st.Session.State != session.NeedsManualLogin || st.Session.CredentialsStored {
-		t.Errorf("session %s (credentials stored %v); want NeedsManualLogin without credentials", st.Session.State, st.Session.CredentialsStored)
+	if st.Session.Cause != session.CauseNoCredentials || !st.Session.NeedsYou || st.Session.CredentialsStored {
+		t.Errorf("session %s, cause %q, needs you %v (credentials stored %v); want no-credentials, needing the user",
+			st.Session.State, st.Session.Cause, st.Session.NeedsYou, st.Session.CredentialsStored)
 	}
-	// The keeper's reason, made a sentence, then what to do.
-	const todo = ". Click Log in to open the gateway's login page and log in as you would in the browser."
-	if need.Urgency != 2 || !hasAction(need, actionLogin) ||
+	// What happened, then what to do: the cause's two sentences.
+	const todo = " Choose " + labelLoginBrowser + ", or store them in Settings."
+	if need.Urgency != 2 || hasAction(need, actionLogin) != st.Session.Offers.Login ||
 		!strings.HasPrefix(need.Body, "No login details are stored") || !strings.HasSuffix(need.Body, todo) {
-		t.Errorf("login needed notification %+v;\nwant urgent, with a Log in button, saying no login details are stored and what to do", need)
+		t.Errorf("login needed notification %+v;\nwant urgent, saying no login details are stored and what to do", need)
 	}
 	c.expect("SHOWN popup", 10*time.Second)
 
-	// The credentials are stored again and Log in is clicked in the menu:
-	// Chromium logs in through the simulator's login page.
+	// The credentials are stored again, and the app told, as `secrets
+	// set` does: it tries them once by itself, Chromium logging in through
+	// the simulator's login page.
 	if err := keyring.Set(ctx, config.DefaultProfile, w.creds); err != nil {
 		t.Fatal(err)
 	}
+	w.command(t, "credentials-changed")
+	item.WaitMenu(t, authenticated, 60*time.Second)
+	phase("credentials stored to authenticated")
+	after := w.simState(t)
+	if after.Logins != before.Logins+1 || after.Session == nil || after.Session.User != simUser || !after.Session.Authenticated {
+		t.Errorf("simulator after the new credentials: %d logins (before %d), session %+v; want one more login of %s, authenticated",
+			after.Logins, before.Logins, after.Session, simUser)
+	}
+	if st := w.status(t); st.Session.LastLoginMethod != "browser" {
+		t.Errorf("last login method %q, want browser", st.Session.LastLoginMethod)
+	}
+	back := notes.Wait(t, "restored after the login", func(n desktoptest.Notification) bool { return isRestored(n) && n.ID != reauth.ID }, 20*time.Second)
+	if !strings.HasPrefix(back.Body, "Session restored after ") || back.ReplacesID != need.ID {
+		t.Errorf("restored notification %+v; want it to say how long and replace the login-needed one (%d)", back, need.ID)
+	}
+	phase("authenticated to restored notification")
+
+	// The user logs out: nothing is lost, so nothing is told; the menu
+	// offers Log in, and a click there logs in again, automated.
+	told := len(notes.All())
+	w.command(t, "logout")
+	item.WaitMenuPrefix(t, "(Logged out)|-|"+labelLogin+"|", 20*time.Second)
 	m, err := item.Menu()
 	if err != nil {
 		t.Fatal(err)
@@ -341,22 +380,14 @@ func TestTrayEndToEndWithTheSimulator(t *testing.T) {
 	if err := item.Click(login.ID); err != nil {
 		t.Fatal(err)
 	}
-	item.WaitMenu(t, "(Logging in…)|-|(Log in)|Open gateway page|Restart gateway|"+menuTail, 15*time.Second)
 	item.WaitMenu(t, authenticated, 60*time.Second)
-	phase("Log in clicked to authenticated")
-	after := w.simState(t)
-	if after.Logins != before.Logins+1 || after.Session == nil || after.Session.User != simUser || !after.Session.Authenticated {
-		t.Errorf("simulator after Log in: %d logins (before %d), session %+v; want one more login of %s, authenticated",
-			after.Logins, before.Logins, after.Session, simUser)
-	}
+	phase("logout, then Log in clicked, to authenticated")
 	if st := w.status(t); st.Session.LastLoginMethod != "browser" {
 		t.Errorf("last login method %q, want browser", st.Session.LastLoginMethod)
 	}
-	back := notes.Wait(t, "restored after the login", func(n desktoptest.Notification) bool { return isRestored(n) && n.ID != reauth.ID }, 20*time.Second)
-	if !strings.HasPrefix(back.Body, "Session restored after ") || back.ReplacesID != need.ID {
-		t.Errorf("restored notification %+v; want it to say how long and replace the login-needed one (%d)", back, need.ID)
+	if all := notes.All(); len(all) != told {
+		t.Errorf("a logout the user chose, and their login after it, told %+v", all[told:])
 	}
-	phase("authenticated to restored notification")
 	if b, err := os.ReadFile(w.opened); err == nil {
 		t.Errorf("the app opened the user's browser (%q); with credentials stored the login is automated", b)
 	}

@@ -91,6 +91,17 @@ func (f *fakeBackend) Logout()                 { f.record("Logout") }
 func (f *fakeBackend) RestartGateway()         { f.record("RestartGateway") }
 func (f *fakeBackend) SelectAccount(id string) { f.record("SelectAccount " + id) }
 func (f *fakeBackend) ResetLoginCap()          { f.record("ResetLoginCap") }
+func (f *fakeBackend) RetryLogin()             { f.record("RetryLogin") }
+func (f *fakeBackend) LoginInBrowser()         { f.record("LoginInBrowser") }
+func (f *fakeBackend) CancelLogin()            { f.record("CancelLogin") }
+func (f *fakeBackend) CredentialsChanged()     { f.record("CredentialsChanged") }
+
+// commands is what the backend was told, in order.
+func (f *fakeBackend) commands() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
 
 // waitCall waits for a command to reach the backend.
 func (f *fakeBackend) waitCall(t testing.TB, want string) {

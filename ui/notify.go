@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
@@ -41,11 +40,15 @@ func (k NoticeKind) String() string {
 
 // Notification is one desktop notification, in words.
 type Notification struct {
-	Kind   NoticeKind
+	Kind NoticeKind
+	// Cause is the session cause it tells of ("" for a restore and for
+	// the gateway's failure).
+	Cause  session.Cause
 	Title  string
 	Body   string
 	Urgent bool
-	// LoginAction offers a "Log in" button where the desktop supports it.
+	// LoginAction offers a "Log in" button where the desktop supports it
+	// (when the keeper offers Log in).
 	LoginAction bool
 }
 
@@ -56,21 +59,40 @@ type Notifier interface {
 }
 
 // Coalescer turns a stream of snapshots into the few notifications a person
-// wants: a loss is told only when it lasts past LostGrace, a restore only once
-// the session has held for Settle, and a nightly reset that flaps five times
-// gives one "restored after 14 s". It is pure: the caller feeds it snapshots
-// and clock ticks and sends what it returns.
+// wants. It holds back by cause, not by kind:
+//
+//   - a cause that needs the user (Status.NeedsYou) is told at once and
+//     urgently; the same cause again within Repeat is a repeat and is not,
+//     a different one always is (bad credentials minutes after "login
+//     needed");
+//   - a loss the app works on is told only when it lasts past LostGrace,
+//     and its restore only once the session has held for Settle, so a
+//     nightly reset that flaps five times gives one "restored after 14
+//     seconds"; restores of losses too short to be told come at most once
+//     per Repeat, so IBKR answering 503 on and off for minutes gives no
+//     stream of them;
+//   - what the user did (a logout) is no loss and is not told.
+//
+// It is pure: the caller feeds it snapshots and clock ticks and sends
+// what it returns.
 type Coalescer struct {
 	LostGrace time.Duration // wait this long before telling a loss
 	Settle    time.Duration // the session must hold this long to count as restored
-	Repeat    time.Duration // the same attention notice at most this often
+	Repeat    time.Duration // the same cause is told at most this often
 
 	authenticated bool
 	seen          bool
+	last          runner.Status // the last snapshot: a loss is told in its cause's words
 	outage        outage
-	attention     NoticeKind // the attention state we are in (0 = none)
-	lastSent      map[NoticeKind]time.Time
+	attention     string               // the attention we are in: a cause, or gatewayFailedKey ("" = none)
+	lastSent      map[string]time.Time // when each attention was last told
+	// lastUntold is when the restore of a loss that was never told was
+	// last told.
+	lastUntold time.Time
 }
+
+// gatewayFailedKey stands for the gateway's failure among the causes.
+const gatewayFailedKey = "gateway-failed"
 
 // outage is one loss of the session, from the first drop to the restore
 // that held.
@@ -89,10 +111,18 @@ func NewCoalescer() *Coalescer {
 // Observe feeds a snapshot seen at now and returns what to send now.
 func (c *Coalescer) Observe(st runner.Status, now time.Time) []Notification {
 	if c.lastSent == nil {
-		c.lastSent = map[NoticeKind]time.Time{}
+		c.lastSent = map[string]time.Time{}
+	}
+	c.last = st
+	auth := st.Gateway.State.Up() && st.Session.State == session.Authenticated
+	if quiet(st) && !auth {
+		// The user logged out: nothing was lost, nothing is told, and the
+		// next login is no "restore".
+		c.outage, c.attention = outage{}, ""
+		c.authenticated, c.seen = false, true
+		return nil
 	}
 	var out []Notification
-	auth := st.Gateway.State.Up() && st.Session.State == session.Authenticated
 	switch {
 	case c.seen && c.authenticated && !auth:
 		if c.outage.open { // flapped back down before the restore settled
@@ -105,11 +135,11 @@ func (c *Coalescer) Observe(st runner.Status, now time.Time) []Notification {
 	}
 	c.authenticated, c.seen = auth, true
 
-	if kind, n, ok := attentionFor(st); ok {
-		if kind != c.attention {
-			c.attention = kind
-			if last, ok := c.lastSent[kind]; !ok || now.Sub(last) >= c.Repeat {
-				c.lastSent[kind] = now
+	if key, n, ok := attentionFor(st); ok {
+		if key != c.attention {
+			c.attention = key
+			if last, ok := c.lastSent[key]; !ok || now.Sub(last) >= c.Repeat {
+				c.lastSent[key] = now
 				out = append(out, n)
 			}
 		}
@@ -120,7 +150,7 @@ func (c *Coalescer) Observe(st runner.Status, now time.Time) []Notification {
 		}
 		c.outage.told = true
 	} else {
-		c.attention = 0
+		c.attention = ""
 	}
 	return append(out, c.Tick(now)...)
 }
@@ -135,18 +165,23 @@ func (c *Coalescer) Tick(now time.Time) []Notification {
 	if o.restoredAt.IsZero() {
 		if !o.told && now.Sub(o.start) >= c.LostGrace {
 			o.told = true
-			return []Notification{{Kind: NoticeSessionLost, Title: "IBKR session lost",
-				Body: "The app is trying to restore it; you will hear when it is back."}}
+			return []Notification{lostNotice(c.last)}
 		}
 		return nil
 	}
 	if now.Sub(o.restoredAt) < c.Settle {
 		return nil
 	}
-	took := o.restoredAt.Sub(o.start)
+	took, told := o.restoredAt.Sub(o.start), o.told
 	*o = outage{}
-	return []Notification{{Kind: NoticeRestored, Title: "IBKR session restored",
-		Body: "Session restored after " + words(took) + "."}}
+	if !told {
+		if !c.lastUntold.IsZero() && now.Sub(c.lastUntold) < c.Repeat {
+			return nil // a short loss again: IBKR flapping, not news
+		}
+		c.lastUntold = now
+	}
+	return []Notification{{Kind: NoticeRestored, Title: restoredTitle,
+		Body: "Session restored after " + session.Words(took) + "."}}
 }
 
 // NextDeadline is when Tick may next return something (zero: nothing
@@ -164,60 +199,41 @@ func (c *Coalescer) NextDeadline() time.Time {
 	return time.Time{}
 }
 
-// attentionFor is the notice for a state that needs the user, if any.
-func attentionFor(st runner.Status) (NoticeKind, Notification, bool) {
-	if st.Gateway.State == gateway.Failed {
-		return NoticeGatewayFailed, Notification{Kind: NoticeGatewayFailed, Urgent: true,
-			Title: "IBKR gateway failed",
-			Body:  orDefault(st.Gateway.Reason, "The gateway keeps stopping.") + " Open Status… in the tray for its output, then Restart gateway."}, true
+// lostNotice tells a loss the app is working on, in its cause's words.
+func lostNotice(st runner.Status) Notification {
+	n := Notification{Kind: NoticeSessionLost, Cause: st.Session.Cause, Title: lostTitle, Body: lostBody}
+	if st.Session.Cause == session.CauseNone {
+		return n
 	}
-	if !st.Gateway.State.Up() || st.Session.LoginRunning {
-		return 0, Notification{}, false
+	_, what, do := explain(st)
+	if do == "" {
+		do = lostBody
 	}
-	switch st.Session.State {
-	case session.NeedsManualLogin, session.NotAuthenticated:
-		body := "Click Log in to open the gateway's login page and log in as you would in the browser."
-		if st.Session.CredentialsStored {
-			body = "The automatic login did not work. Click Log in to try again, or check the credentials in Settings…."
-		}
-		if st.Session.Reason != "" {
-			// The keeper's reasons are clauses ("no login details are
-			// stored ..."): a notification starts a sentence.
-			body = sentence(capitalise(st.Session.Reason)) + " " + body
-		}
-		return NoticeLoginNeeded, Notification{Kind: NoticeLoginNeeded, Urgent: true, LoginAction: true,
-			Title: "IBKR login needed", Body: body}, true
-	case session.LoginLocked:
-		return NoticeCapTripped, Notification{Kind: NoticeCapTripped, Urgent: true, LoginAction: true,
-			Title: "Automatic login paused",
-			Body: fmt.Sprintf("%d logins failed, so the app stopped trying before IBKR locks the username. "+
-				"Check the credentials in Settings…, then click Log in.", max(st.Session.FailedLoginsInRow, st.Session.FailedLoginsToday))}, true
-	case session.Competing:
-		return NoticeCompeting, Notification{Kind: NoticeCompeting, LoginAction: true,
-			Title: "Another IBKR session is active",
-			Body:  "TWS, the mobile app or another browser holds the brokerage session. Close it, or click Log in to take the session back."}, true
-	}
-	return 0, Notification{}, false
+	n.Body = message(what, do)
+	return n
 }
 
-// words writes a duration the way a person says it: "14 s", "3 min 5 s".
-func words(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()))
-	case d < time.Hour:
-		m, s := int(d.Minutes()), int(d.Seconds())%60
-		if s == 0 {
-			return fmt.Sprintf("%d min", m)
-		}
-		return fmt.Sprintf("%d min %d s", m, s)
+// attentionFor is the notice for a snapshot that needs the user, if any,
+// keyed by its cause: urgent, in the cause's words.
+func attentionFor(st runner.Status) (string, Notification, bool) {
+	if st.Gateway.State == gateway.Failed {
+		return gatewayFailedKey, Notification{Kind: NoticeGatewayFailed, Urgent: true,
+			Title: gatewayFailedTitle,
+			Body:  orDefault(st.Gateway.Reason, "The gateway keeps stopping.") + " " + gatewayFailedDo}, true
 	}
-	h, m := int(d.Hours()), int(d.Minutes())%60
-	if m == 0 {
-		return fmt.Sprintf("%d h", h)
+	if !st.Session.NeedsYou || quiet(st) {
+		return "", Notification{}, false
 	}
-	return fmt.Sprintf("%d h %d min", h, m)
+	kind := NoticeLoginNeeded
+	switch st.Session.Cause {
+	case session.CauseCapInRow, session.CauseCapPerDay, session.CauseCapUnreadable:
+		kind = NoticeCapTripped
+	case session.CauseCompeting:
+		kind = NoticeCompeting
+	}
+	title, what, do := explain(st)
+	return string(st.Session.Cause), Notification{Kind: kind, Cause: st.Session.Cause, Urgent: true,
+		LoginAction: st.Session.Offers.Login, Title: title, Body: message(what, do)}, true
 }
 
 func orDefault(s, def string) string {

@@ -41,60 +41,68 @@ func runCoalescer(c *Coalescer, steps []step, end time.Duration) []string {
 func ptr(st runner.Status) *runner.Status { return &st }
 
 func TestCoalescer(t *testing.T) {
-	authed := ptr(snap(gateway.Running, session.Authenticated))
-	reauth := ptr(snap(gateway.Running, session.Reauthenticating))
-	down := ptr(snap(gateway.Restarting, session.GatewayDown))
-	manual := snap(gateway.Running, session.NeedsManualLogin)
-	manual.Session.Reason = "IBKR ended the session"
-	noCreds := snap(gateway.Running, session.NeedsManualLogin)
-	noCreds.Session.Reason = "no login details are stored"
+	authed := ptr(authenticated())
+	reauth := ptr(reconnecting())
+	down := ptr(keeper(snap(gateway.Restarting, session.GatewayDown), session.CauseGatewayDown, false, session.Offers{}))
+	manual := ptr(noCredentials())
 	failed := snap(gateway.Failed, session.GatewayDown)
 	failed.Gateway.Reason = "The gateway exited 5 times in 2 minutes"
+	const loginNeeded = "No login details are stored for automated login. Choose Log in in the browser, or store them in Settings."
 	tests := []struct {
 		name  string
 		steps []step
 		end   time.Duration
 		want  []string
 	}{
-		{"a nightly reset that flaps five times gives one restored after 14 s", []step{
+		{"a nightly reset that flaps five times gives one restored after 14 seconds", []step{
 			{0, authed}, {10 * time.Second, reauth}, {12 * time.Second, authed}, {13 * time.Second, reauth},
 			{15 * time.Second, authed}, {16 * time.Second, down}, {20 * time.Second, reauth},
 			{22 * time.Second, authed}, {23 * time.Second, reauth}, {24 * time.Second, authed},
-		}, 60 * time.Second, []string{"Restored@29s: Session restored after 14 s."}},
-		{"a long loss is told once, then its restore", []step{
+		}, 60 * time.Second, []string{"Restored@29s: Session restored after 14 seconds."}},
+		{"a long loss is told once in its cause's words, then its restore", []step{
 			{0, authed}, {10 * time.Second, reauth}, {20 * time.Second, down}, {100 * time.Second, authed},
 		}, 200 * time.Second, []string{
-			"SessionLost@40s: The app is trying to restore it; you will hear when it is back.",
-			"Restored@1m45s: Session restored after 1 min 30 s.",
+			"SessionLost@40s: The gateway does not answer. ibkr-tray keeps trying; you will hear when the session is back.",
+			"Restored@1m45s: Session restored after 1 minute 30 seconds.",
 		}},
 		{"login needed is urgent at once and replaces session lost", []step{
-			{0, authed}, {5 * time.Second, &manual}, {300 * time.Second, authed},
+			{0, authed}, {5 * time.Second, manual}, {300 * time.Second, authed},
 		}, 400 * time.Second, []string{
-			"LoginNeeded@5s: IBKR ended the session. Click Log in to open the gateway's login page and log in as you would in the browser.",
-			"Restored@5m5s: Session restored after 4 min 55 s.",
+			"LoginNeeded@5s: " + loginNeeded,
+			"Restored@5m5s: Session restored after 4 minutes 55 seconds.",
 		}},
 		{"a gateway failure is told once while it lasts", []step{
 			{0, authed}, {5 * time.Second, &failed}, {6 * time.Second, &failed}, {50 * time.Second, &failed},
 		}, 100 * time.Second, []string{
-			"GatewayFailed@5s: The gateway exited 5 times in 2 minutes. Open Status… in the tray for its output, then Restart gateway.",
+			"GatewayFailed@5s: The gateway exited 5 times in 2 minutes. Open Status… in the tray for its output, then Start gateway.",
 		}},
-		{"the same attention notice is not repeated within ten minutes", []step{
-			{0, &manual}, {60 * time.Second, reauth}, {70 * time.Second, &manual}, {700 * time.Second, reauth}, {710 * time.Second, &manual},
+		{"the same cause is not repeated within ten minutes", []step{
+			{0, manual}, {60 * time.Second, reauth}, {70 * time.Second, manual}, {700 * time.Second, reauth}, {710 * time.Second, manual},
 		}, 720 * time.Second, []string{
-			"LoginNeeded@0s: IBKR ended the session. Click Log in to open the gateway's login page and log in as you would in the browser.",
-			"LoginNeeded@11m50s: IBKR ended the session. Click Log in to open the gateway's login page and log in as you would in the browser.",
+			"LoginNeeded@0s: " + loginNeeded,
+			"LoginNeeded@11m50s: " + loginNeeded,
+		}},
+		{"a new cause is told though another was told minutes before", []step{
+			{0, authed}, {5 * time.Second, manual}, {65 * time.Second, reauth}, {125 * time.Second, ptr(badCredentials())},
+		}, 200 * time.Second, []string{
+			"LoginNeeded@5s: " + loginNeeded,
+			"LoginNeeded@2m5s: Automated login stopped so that IBKR does not lock the account. Correct the credentials in Settings, or choose Log in in the browser.",
+		}},
+		{"a worse cause during a told loss is told at once", []step{
+			{0, authed}, {5 * time.Second, ptr(ibkrErrors())}, {100 * time.Second, ptr(capInRow())},
+		}, 120 * time.Second, []string{
+			"SessionLost@35s: IBKR's servers answer the gateway with errors. ibkr-tray keeps checking; you will hear when the session is back.",
+			"CapTripped@1m40s: 3 logins failed in a row, so ibkr-tray stopped before IBKR locks the username. Fix the cause, then choose Retry automatic login; or choose Log in in the browser.",
 		}},
 		{"a first login the user was asked for is confirmed", []step{
-			{0, down}, {10 * time.Second, &manual}, {40 * time.Second, authed},
+			{0, down}, {10 * time.Second, manual}, {40 * time.Second, authed},
 		}, 60 * time.Second, []string{
-			"LoginNeeded@10s: IBKR ended the session. Click Log in to open the gateway's login page and log in as you would in the browser.",
-			"Restored@45s: Session restored after 30 s.",
+			"LoginNeeded@10s: " + loginNeeded,
+			"Restored@45s: Session restored after 30 seconds.",
 		}},
-		{"the keeper's reason, a clause, starts the sentence", []step{
-			{0, authed}, {5 * time.Second, &noCreds}, {6 * time.Second, &noCreds},
-		}, 10 * time.Second, []string{
-			"LoginNeeded@5s: No login details are stored. Click Log in to open the gateway's login page and log in as you would in the browser.",
-		}},
+		{"a deliberate logout tells nothing, nor the login after it", []step{
+			{0, authed}, {10 * time.Second, ptr(loggedOut())}, {300 * time.Second, authed},
+		}, 400 * time.Second, nil},
 		{"starting up unauthenticated is not a loss", []step{
 			{0, down}, {10 * time.Second, reauth}, {20 * time.Second, authed},
 		}, 60 * time.Second, nil},
@@ -109,6 +117,18 @@ func TestCoalescer(t *testing.T) {
 	}
 }
 
+func TestCoalescerIBKRFlappingGivesNoStreamOfNotifications(t *testing.T) {
+	// IBKR answers 503 for 10 s, then fine for 10 s, for five minutes.
+	steps := []step{{0, ptr(authenticated())}}
+	for at := 10 * time.Second; at < 5*time.Minute; at += 20 * time.Second {
+		steps = append(steps, step{at, ptr(ibkrErrors())}, step{at + 10*time.Second, ptr(authenticated())})
+	}
+	got := runCoalescer(NewCoalescer(), steps, 6*time.Minute)
+	if len(got) > 1 {
+		t.Errorf("%d notifications for one flapping spell:\n  %s", len(got), strings.Join(got, "\n  "))
+	}
+}
+
 func TestNoticeUrgencyAndActions(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -116,28 +136,25 @@ func TestNoticeUrgencyAndActions(t *testing.T) {
 		kind        NoticeKind
 		urgent, act bool
 	}{
-		{"login needed", snap(gateway.Running, session.NeedsManualLogin), NoticeLoginNeeded, true, true},
-		{"cap tripped", snap(gateway.Running, session.LoginLocked), NoticeCapTripped, true, true},
-		{"competing", snap(gateway.Running, session.Competing), NoticeCompeting, false, true},
+		{"no credentials: no Log in to offer", noCredentials(), NoticeLoginNeeded, true, false},
+		{"keyring locked: Log in once unlocked", keeper(snap(gateway.Running, session.NeedsManualLogin), session.CauseCredentialsLocked, true,
+			session.Offers{Login: true, LoginInBrowser: true}), NoticeLoginNeeded, true, true},
+		{"bad credentials: no Log in button to send them again", badCredentials(), NoticeLoginNeeded, true, false},
+		{"cap tripped", capInRow(), NoticeCapTripped, true, false},
+		{"competing the user must settle", competing(), NoticeCompeting, true, false},
 		{"gateway failed", snap(gateway.Failed, session.GatewayDown), NoticeGatewayFailed, true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			k, n, ok := attentionFor(tc.st)
-			if !ok || k != tc.kind || n.Urgent != tc.urgent || n.LoginAction != tc.act {
-				t.Errorf("got %v %+v ok=%v", k, n, ok)
+			_, n, ok := attentionFor(tc.st)
+			if !ok || n.Kind != tc.kind || n.Urgent != tc.urgent || n.LoginAction != tc.act {
+				t.Errorf("got %+v ok=%v", n, ok)
 			}
 		})
 	}
-}
-
-func TestWords(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		14 * time.Second: "14 s", 90 * time.Second: "1 min 30 s", 2 * time.Minute: "2 min",
-		3*time.Hour + 5*time.Minute: "3 h 5 min", 1400 * time.Millisecond: "1 s",
-	} {
-		if got := words(d); got != want {
-			t.Errorf("words(%v) = %q, want %q", d, got, want)
+	for _, st := range []runner.Status{loggedOut(), reconnecting(), ibkrErrors(), authenticated(), brokerageLate()} {
+		if _, n, ok := attentionFor(st); ok {
+			t.Errorf("%s (%s): told %+v; nobody needs to act", st.Session.State, st.Session.Cause, n)
 		}
 	}
 }

@@ -178,4 +178,41 @@ func TestSettingsSaveWritesSecretsOffTheUIGoroutineAndClearsTheFields(t *testing
 	_ = time.Second
 }
 
+// Defect 2 of issue 8: new credentials saved in Settings must reach the
+// keeper, which refuses the rejected ones until they change.
+func TestSettingsSavingNewCredentialsTellsTheKeeperOnce(t *testing.T) {
+	test.NewTempApp(t)
+	d := testDeps()
+	ui := &serialUI{}
+	v := newSettingsView(config.Default(), testPaths, false, d, func(config.Config, bool) error { return nil }, nil)
+	v.do = ui.do
+	told := make(chan struct{}, 8)
+	v.onCredentials = func() { told <- struct{}{} }
+	test.Type(v.dir, "/home/ann/clientportal.gw")
+	test.Type(v.username, "ann")
+	test.Type(v.password, "hunter3")
+	ui.do(v.save)
+	select {
+	case <-told:
+	case <-time.After(5 * time.Second):
+		t.Fatal("saving a new password did not tell the keeper")
+	}
+	eventually(t, "saved", func() bool {
+		var done bool
+		ui.do(func() { done = v.result.Text == "Saved." })
+		return done
+	})
+	// The same credentials again change nothing: nothing to tell.
+	ui.do(func() { v.password.SetText("hunter3") })
+	ui.do(v.save)
+	eventually(t, "saved again", func() bool {
+		var done bool
+		ui.do(func() { done = v.result.Text == "Saved." && v.password.Text == "" })
+		return done
+	})
+	if n := len(told); n != 0 {
+		t.Errorf("saving unchanged credentials told the keeper %d times", n)
+	}
+}
+
 var testPaths = config.Paths{Profile: "default", ConfigFile: "/home/ann/.config/ibkr-tray/config.json"}

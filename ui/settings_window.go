@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
@@ -39,6 +40,10 @@ type settingsView struct {
 	onSave func(c config.Config, startAtLogin bool) error
 	window fyne.Window  // for dialogs; nil in tests
 	do     func(func()) // runs on the UI goroutine (fyne.Do)
+
+	// onCredentials, when set, hears that new credentials were stored, so
+	// the keeper drops a rejection of the old ones and tries once.
+	onCredentials func()
 
 	dir, port, username, password, totp, inRow, perDay *widget.Entry
 	mode, compete                                      *widget.RadioGroup
@@ -291,7 +296,7 @@ func (v *settingsView) showCode(secret string) {
 		v.showCodeText(sentence(capitalise(err.Error())), true)
 		return
 	}
-	v.showCodeText("Code now: "+code[:3]+" "+code[3:]+" (for "+words(left)+" more). It should match the IBKR app on your phone.", false)
+	v.showCodeText("Code now: "+code[:3]+" "+code[3:]+" (for "+session.Words(left)+" more). It should match the IBKR app on your phone.", false)
 }
 
 func (v *settingsView) showCodeText(s string, bad bool) { v.showMessage(v.code, s, bad) }
@@ -322,12 +327,15 @@ func (v *settingsView) save() {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), secretsTimeout)
 		defer cancel()
-		_, err := in.saveCredentials(ctx, store, profile, secret)
+		changed, err := in.saveCredentials(ctx, store, profile, secret)
 		v.do(func() {
 			if err != nil {
 				v.log.Error("saving credentials failed", "err", err)
 				v.showResult("Settings saved, but the credentials were not: "+sentence(err.Error()), true)
 				return
+			}
+			if changed && v.onCredentials != nil {
+				v.onCredentials()
 			}
 			v.password.SetText("")
 			v.totp.SetText("")

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ import (
 type statusActions struct {
 	Login, Logout, Restart, OpenLogFolder func()
 	SelectAccount                         func(id string)
+	// Do runs one of the keeper's other offers (Retry automatic login,
+	// Log in in the browser, ...), as the tray menu does.
+	Do func(Action)
 }
 
 // statusView is the status window's content: everything a user asks "is it
@@ -47,6 +51,8 @@ type statusView struct {
 	events       *widget.Label
 	output       *widget.Label
 	login        *widget.Button
+	offers       *fyne.Container // the keeper's other offers, as buttons
+	offered      []menuItem      // what offers shows
 	logout       *widget.Button
 	restart      *widget.Button
 	body         *fyne.Container
@@ -107,10 +113,12 @@ func newStatusView(a statusActions) *statusView {
 	v.logout = widget.NewButton("Log out", a.Logout)
 	v.restart = widget.NewButton(labelRestart, a.Restart)
 	buttons := container.NewHBox(v.login, v.logout, v.restart, widget.NewButton("Open log folder", a.OpenLogFolder))
+	v.offers = container.NewHBox()
+	v.offers.Hide()
 
 	header := container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSquareSize(32), v.icon), nil, v.title)
 	v.body = container.NewVBox(
-		header, v.reason, v.notice, buttons,
+		header, v.reason, v.notice, v.offers, buttons,
 		widget.NewCard("", "Gateway", v.gateway),
 		widget.NewCard("", "Connection", v.connection),
 		widget.NewCard("", "User and accounts", v.account),
@@ -163,7 +171,7 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 	}
 	set("Process", strings.Join(proc, ", "))
 	if !g.Started.IsZero() && g.State.Up() {
-		set("Uptime", words(now.Sub(g.Started)))
+		set("Uptime", session.Words(now.Sub(g.Started)))
 	} else {
 		set("Uptime", "")
 	}
@@ -204,7 +212,7 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 	}
 
 	if !s.SSOExpires.IsZero() && s.SSOExpires.After(now) {
-		set("SSO session ends", "in "+words(s.SSOExpires.Sub(now))+" ("+clock(s.SSOExpires)+")")
+		set("SSO session ends", "in "+session.Words(s.SSOExpires.Sub(now))+" ("+clock(s.SSOExpires)+")")
 	} else {
 		set("SSO session ends", "")
 	}
@@ -219,7 +227,7 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 	v.band.Layout.(*bandLayout).set(v.band, tl.Spans(now), now.Add(-tl.Window), now)
 	share, observed := tl.AuthenticatedShare(now)
 	if observed > 0 {
-		v.share.SetText(fmt.Sprintf("Authenticated %.1f%% of the last %s", 100*share, words(observed)))
+		v.share.SetText(fmt.Sprintf("Authenticated %.1f%% of the last %s", 100*share, session.Words(observed)))
 	} else {
 		v.share.SetText("Nothing recorded yet.")
 	}
@@ -252,8 +260,34 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 			enable(v.restart, it.Enabled)
 		}
 	}
+	v.showOffers(offered(s.Offers))
 	enable(v.logout, up && s.State == session.Authenticated)
 	v.body.Refresh() // rows grew or shrank
+}
+
+// showOffers puts the keeper's other offers above the usual buttons,
+// rebuilt only when they change.
+func (v *statusView) showOffers(items []menuItem) {
+	if slices.Equal(items, v.offered) {
+		return
+	}
+	v.offered = items
+	var objs []fyne.CanvasObject
+	for _, it := range items {
+		a := it.Action
+		objs = append(objs, widget.NewButton(it.Label, func() {
+			if v.actions.Do != nil {
+				v.actions.Do(a)
+			}
+		}))
+	}
+	v.offers.Objects = objs
+	if len(objs) == 0 {
+		v.offers.Hide()
+	} else {
+		v.offers.Show()
+	}
+	v.offers.Refresh()
 }
 
 func smallLabel(s string) *widget.Label {
@@ -303,7 +337,7 @@ func ago(t, now time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return words(now.Sub(t)) + " ago (" + clock(t) + ")"
+	return session.Words(now.Sub(t)) + " ago (" + clock(t) + ")"
 }
 
 // Band colours: green authenticated, amber recovering, red down. The

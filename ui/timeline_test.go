@@ -7,6 +7,7 @@ import (
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
 var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -46,19 +47,18 @@ func TestTimelineKeepsOnlyTheLast24Hours(t *testing.T) {
 func TestTimelineBandsFollowTheIcon(t *testing.T) {
 	tests := []struct {
 		name string
-		g    gateway.State
-		s    session.State
+		st   runner.Status
 		want Band
 	}{
-		{"authenticated", gateway.Running, session.Authenticated, BandAuthenticated},
-		{"reauthenticating is recovering", gateway.Running, session.Reauthenticating, BandRecovering},
-		{"gateway restarting is recovering", gateway.Restarting, session.GatewayDown, BandRecovering},
-		{"login needed is down", gateway.Running, session.NeedsManualLogin, BandDown},
-		{"gateway stopped is down", gateway.Stopped, session.GatewayDown, BandDown},
+		{"authenticated", authenticated(), BandAuthenticated},
+		{"reconnecting is recovering", reconnecting(), BandRecovering},
+		{"gateway restarting is recovering", snap(gateway.Restarting, session.GatewayDown), BandRecovering},
+		{"login needed is down", noCredentials(), BandDown},
+		{"gateway stopped is down", snap(gateway.Stopped, session.GatewayDown), BandDown},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := bandFor(snap(tc.g, tc.s)); got != tc.want {
+			if got := bandFor(tc.st); got != tc.want {
 				t.Errorf("band %v, want %v", got, tc.want)
 			}
 		})
@@ -71,7 +71,7 @@ func TestTimelineEventsAreStateChangesWithReasonsNewestFirst(t *testing.T) {
 	tl.Observe(a, t0)
 	a.Session.LastTickle = t0.Add(time.Minute) // not a state change
 	tl.Observe(a, t0.Add(time.Minute))
-	lost := snap(gateway.Running, session.NeedsManualLogin)
+	lost := noCredentials()
 	lost.Session.Reason = "the password was refused"
 	tl.Observe(lost, t0.Add(2*time.Minute))
 	ev := tl.Events()

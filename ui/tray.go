@@ -66,19 +66,21 @@ type trayApp struct {
 	backendDone   <-chan struct{}
 	stopWatch     context.CancelFunc
 
-	last      runner.Status
-	output    []string
-	lastIcon  IconState
-	menu      *fyne.Menu
-	timeline  *Timeline
-	status    *statusView
-	statusWin fyne.Window
-	settings  fyne.Window
-	welcome   fyne.Window
-	popup     *popupView
-	popupWin  fyne.Window
-	popupShut bool // the user said "Later" to this loss
-	popupOpen bool
+	last       runner.Status
+	output     []string
+	lastIcon   IconState
+	menu       *fyne.Menu
+	timeline   *Timeline
+	status     *statusView
+	statusWin  fyne.Window
+	settings   fyne.Window
+	welcome    fyne.Window
+	popup      *popupView
+	popupWin   fyne.Window
+	popupOpen  bool
+	popupCause session.Cause // the cause the popup shows
+	// popupLater holds the causes the user said "Later" to in this loss.
+	popupLater map[session.Cause]bool
 
 	// background counts the goroutines started here, so a stop can wait.
 	background sync.WaitGroup
@@ -114,7 +116,7 @@ func newTrayApp(ctx context.Context, a fyne.App, o trayOptions) *trayApp {
 	t.notifyOn.Store(o.Config.Notifications)
 	if o.Notifier == nil {
 		t.o.Notifier = newDesktopNotifier("ibkr-tray",
-			func() { t.o.Do(t.login) }, func() { t.o.Do(t.showStatus) }, o.Log)
+			func() { t.o.Do(t.loginFromNotification) }, func() { t.o.Do(t.showStatus) }, o.Log)
 	}
 	t.background.Go(func() { t.sendLoop(ctx) })
 	return t
@@ -199,18 +201,26 @@ func fyneMenu(items []menuItem, do func(Action)) *fyne.Menu {
 	return fyne.NewMenu("ibkr-tray", out...)
 }
 
-// do runs a menu action. UI goroutine; never blocks.
+// do runs a menu action (the menu's and the popup's). UI goroutine;
+// never blocks: each sends one command and returns.
 func (t *trayApp) do(a Action) {
 	switch a {
-	case ActLogin:
-		t.login()
+	case ActLogin, ActTakeBack:
+		// The keeper's Login takes a competing session back.
+		t.command(Backend.Login)
+	case ActLoginInBrowser:
+		t.command(Backend.LoginInBrowser)
+	case ActRetry:
+		t.command(Backend.RetryLogin)
+	case ActCancelLogin:
+		t.command(Backend.CancelLogin)
 	case ActOpenGateway:
 		t.openURL(t.last.Gateway.URL)
 	case ActRestart:
 		t.restart()
 	case ActStatus:
 		t.showStatus()
-	case ActSettings:
+	case ActSettings, ActOpenSettings:
 		t.showSettings()
 	case ActAutostart:
 		if t.o.Autostart == nil {
@@ -226,21 +236,25 @@ func (t *trayApp) do(a Action) {
 	}
 }
 
-// capResetter is a backend whose failed-login cap the user can clear.
-type capResetter interface {
-	ResetLoginCap()
+// command sends one command to the backend, if one runs.
+func (t *trayApp) command(c func(Backend)) {
+	if t.backend != nil {
+		c(t.backend)
+	}
 }
 
-// login asks for a login. When the attempt cap has tripped, the user's
-// click is the acknowledgement the cap waits for.
-func (t *trayApp) login() {
-	if t.backend == nil {
+// login is Log in (the status window's button).
+func (t *trayApp) login() { t.command(Backend.Login) }
+
+// loginFromNotification is the notification's Log in button. The
+// notification may have sat on screen while things changed: when Log in
+// is no longer offered, the status window shows what is.
+func (t *trayApp) loginFromNotification() {
+	if !t.last.Session.Offers.Login {
+		t.showStatus()
 		return
 	}
-	if r, ok := t.backend.(capResetter); ok && t.last.Session.State == session.LoginLocked {
-		r.ResetLoginCap()
-	}
-	t.backend.Login()
+	t.login()
 }
 
 func (t *trayApp) logout() {

@@ -4,16 +4,14 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
-	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
-	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
 func (t *trayApp) showStatus() {
 	if t.statusWin == nil {
 		t.status = newStatusView(statusActions{
 			Login: t.login, Logout: t.logout, Restart: t.restart,
-			OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount,
+			OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount, Do: t.do,
 		})
 		t.statusWin = t.app.NewWindow("ibkr-tray status")
 		t.statusWin.SetContent(t.status.content)
@@ -60,6 +58,7 @@ func (t *trayApp) showSettings() {
 	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
 	v := newSettingsView(t.o.Config, t.o.Paths, installed, t.o.Deps, t.saveSettings, t.o.Log)
 	v.window, v.do = w, t.o.Do
+	v.onCredentials = func() { t.command(Backend.CredentialsChanged) }
 	w.SetContent(v.content)
 	w.Resize(fyne.NewSize(620, 720))
 	w.SetOnClosed(func() { t.settings = nil })
@@ -143,45 +142,4 @@ func (t *trayApp) useGatewayDir(dir string, v *welcomeView) {
 	if err := t.saveSettings(c, t.o.Autostart != nil && t.o.Autostart.Installed()); err != nil {
 		setError(v.errorText, sentence(capitalise(err.Error())))
 	}
-}
-
-// updatePopup shows the "Log in now" window when the session is lost and
-// nothing will bring it back, and closes it when the session is back.
-func (t *trayApp) updatePopup(st runner.Status) {
-	if !needsUser(st) {
-		if st.Session.State == session.Authenticated || !st.Gateway.State.Up() {
-			t.popupShut = false
-			if t.popupWin != nil {
-				t.popupWin.Hide()
-				t.popupOpen = false
-			}
-		}
-		if t.popup != nil {
-			t.popup.setMessage(st.Session.Reason, st.Session.CredentialsStored, st.Session.LoginRunning)
-		}
-		return
-	}
-	if t.popupShut {
-		return
-	}
-	if t.popupWin == nil {
-		t.popupWin = t.app.NewWindow("IBKR login needed")
-		t.popup = newPopupView(t.login, t.dismissPopup)
-		t.popupWin.SetContent(t.popup.content)
-		t.popupWin.Resize(fyne.NewSize(420, 200))
-		t.popupWin.SetCloseIntercept(t.dismissPopup)
-	}
-	t.popup.setMessage(st.Session.Reason, st.Session.CredentialsStored, st.Session.LoginRunning)
-	t.popupWin.Show()
-	if !t.popupOpen {
-		t.shown("popup")
-	}
-	t.popupOpen = true
-}
-
-// dismissPopup is "Later": the popup stays away until this loss ends.
-func (t *trayApp) dismissPopup() {
-	t.popupShut = true
-	t.popupOpen = false
-	t.popupWin.Hide()
 }

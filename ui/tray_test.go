@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
@@ -154,9 +156,9 @@ func TestTrayMenuFollowsEachSnapshot(t *testing.T) {
 		st   runner.Status
 		want string
 	}{
-		{snap(gateway.Running, session.NeedsManualLogin), "(Login needed)|-|Log in|"},
-		{loginRunning(snap(gateway.Running, session.LoggingIn)), "(Logging in…)|-|(Log in)|"},
-		{snap(gateway.Running, session.Authenticated), "(Authenticated as U1234567 · paper)|-|(Log in)|"},
+		{noCredentials(), "(Login needed)|-|(Log in)|Log in in the browser|Open Settings…|"},
+		{loginRunning(keeper(snap(gateway.Running, session.LoggingIn), session.CauseSessionLost, false, session.Offers{})), "(Logging in…)|-|(Log in)|Open gateway page|"},
+		{authenticated(), "(Authenticated as U1234567 · paper)|-|(Log in)|"},
 		{snap(gateway.Stopped, session.GatewayDown), "(Gateway stopped)|-|(Log in)|(Open gateway page)|Start gateway|"},
 	} {
 		h.backend.set(tc.st)
@@ -165,20 +167,65 @@ func TestTrayMenuFollowsEachSnapshot(t *testing.T) {
 }
 
 func TestTrayMenuLogInReachesTheBackend(t *testing.T) {
-	h := newHarness(t, snap(gateway.Running, session.NeedsManualLogin))
-	eventually(t, "login needed", func() bool { return strings.HasPrefix(h.menu(), "(Login needed)") })
+	h := newHarness(t, loggedOut())
+	eventually(t, "logged out", func() bool { return strings.HasPrefix(h.menu(), "(Logged out)|-|Log in|") })
 	h.click(labelLogin)
 	h.backend.waitCall(t, "Login")
 	h.click(labelRestart)
 	h.backend.waitCall(t, "RestartGateway")
 }
 
-func TestTrayLogInAfterTheCapTrippedClearsTheCapFirst(t *testing.T) {
-	h := newHarness(t, snap(gateway.Running, session.LoginLocked))
-	eventually(t, "cap tripped", func() bool { return strings.HasPrefix(h.menu(), "(Login needed (automatic") })
-	h.click(labelLogin)
-	h.backend.waitCall(t, "ResetLoginCap")
-	h.backend.waitCall(t, "Login")
+// Defect 1 of issue 8: after the cap tripped, one click sent ResetLoginCap
+// then Login, which made two automated logins and wiped the day's count.
+func TestTrayRetryAfterTheCapTrippedIsOneRetryAndNothingElse(t *testing.T) {
+	h := newHarness(t, capInRow())
+	eventually(t, "cap tripped", func() bool { return strings.HasPrefix(h.menu(), "(Automatic login paused)") })
+	h.click(labelRetry)
+	h.backend.waitCall(t, "RetryLogin")
+	h.click(labelStatus) // a later command: all before it has arrived
+	h.ui.do(func() { h.tray.closeStatus() })
+	if got := strings.Join(h.backend.commands(), ","); got != "RetryLogin" {
+		t.Errorf("one click on %q sent %s; want exactly one RetryLogin", labelRetry, got)
+	}
+}
+
+func TestTrayCapForTheDayOffersOnlyTheBrowserLogin(t *testing.T) {
+	h := newHarness(t, capPerDay())
+	eventually(t, "day's cap", func() bool { return strings.HasPrefix(h.menu(), "(Automatic login stopped for today)") })
+	if m := h.menu(); strings.Contains(m, labelRetry) || !strings.Contains(m, "|(Log in)|") {
+		t.Errorf("menu %s: after the day's cap only the browser login may be offered", m)
+	}
+	h.click(labelLoginBrowser)
+	h.backend.waitCall(t, "LoginInBrowser")
+}
+
+func TestTrayWaitingForAManualLoginCanBeCancelledAndRestarted(t *testing.T) {
+	h := newHarness(t, manualWait())
+	eventually(t, "waiting", func() bool { return strings.HasPrefix(h.menu(), "(Waiting for your login in the browser)") })
+	h.click(labelCancelLogin)
+	h.backend.waitCall(t, "CancelLogin")
+	h.click(labelLoginBrowser)
+	h.backend.waitCall(t, "LoginInBrowser")
+	h.click(labelRestart)
+	h.backend.waitCall(t, "RestartGateway")
+	var icon IconState
+	h.ui.do(func() { icon = h.tray.lastIcon })
+	if icon != IconAttention {
+		t.Errorf("icon %v while the app waits for the user; want attention", icon)
+	}
+}
+
+func TestTrayOpenSettingsOpensTheSettings(t *testing.T) {
+	h := newHarness(t, badCredentials())
+	eventually(t, "rejected", func() bool { return strings.HasPrefix(h.menu(), "(IBKR rejected") })
+	h.click(labelOpenSettings)
+	h.ui.do(func() {
+		if h.tray.settings == nil {
+			t.Error("Open Settings… opened no settings window")
+			return
+		}
+		h.tray.settings.Close()
+	})
 }
 
 func TestTrayStartAtLoginChecksWhatIsInstalled(t *testing.T) {
@@ -203,31 +250,89 @@ func TestTrayQuitItemIsTheQuitItem(t *testing.T) {
 }
 
 func TestTrayNotifiesLoginNeededAndRestored(t *testing.T) {
-	h := newHarness(t, snap(gateway.Running, session.Authenticated))
+	h := newHarness(t, authenticated())
 	eventually(t, "authenticated", func() bool { return strings.HasPrefix(h.menu(), "(Authenticated") })
-	h.backend.set(snap(gateway.Running, session.NeedsManualLogin))
+	h.backend.set(noCredentials())
 	eventually(t, "login needed notified", func() bool { return strings.Join(h.notes.titles(), ",") == "IBKR login needed" })
 }
 
+func popupVisible(h *trayHarness) bool {
+	var v bool
+	h.ui.do(func() { v = h.tray.popupOpen })
+	return v
+}
+
 func TestTrayPopupComesAndGoesWithTheSession(t *testing.T) {
-	h := newHarness(t, snap(gateway.Running, session.Authenticated))
-	visible := func() bool {
-		var v bool
-		h.ui.do(func() { v = h.tray.popupOpen })
-		return v
-	}
-	h.backend.set(snap(gateway.Running, session.NeedsManualLogin))
-	eventually(t, "popup shown", visible)
+	h := newHarness(t, authenticated())
+	h.backend.set(noCredentials())
+	eventually(t, "popup shown", func() bool { return popupVisible(h) })
 	var btn fyne.Tappable
-	h.ui.do(func() { btn = h.tray.popup.login })
+	h.ui.do(func() { btn = h.tray.popup.button(labelLoginBrowser) })
 	test.Tap(btn)
-	h.backend.waitCall(t, "Login")
-	h.backend.set(snap(gateway.Running, session.Authenticated))
-	eventually(t, "popup closed", func() bool { return !visible() })
+	h.backend.waitCall(t, "LoginInBrowser")
+	h.backend.set(authenticated())
+	eventually(t, "popup closed", func() bool { return !popupVisible(h) })
+}
+
+// Defect 2 of issue 8: after a rejected password the popup's only action
+// was "Log in now", which sent the same password again.
+func TestTrayPopupAfterARejectedPasswordOffersSettingsAndTheBrowser(t *testing.T) {
+	h := newHarness(t, authenticated())
+	h.backend.set(badCredentials())
+	eventually(t, "popup shown", func() bool { return popupVisible(h) })
+	var labels []string
+	var title, text string
+	h.ui.do(func() {
+		labels = h.tray.popup.buttonLabels()
+		title, text = h.tray.popupWin.Title(), h.tray.popup.message.Text
+	})
+	if got := strings.Join(labels, "|"); got != labelLoginBrowser+"|"+labelOpenSettings+"|"+labelLater {
+		t.Errorf("popup buttons %s; want the browser login, Open Settings and Later", got)
+	}
+	if title != "IBKR rejected the username or password" || strings.Contains(text, "Log in now") {
+		t.Errorf("popup %q: %q", title, text)
+	}
+	var btn fyne.Tappable
+	h.ui.do(func() { btn = h.tray.popup.button(labelLoginBrowser) })
+	test.Tap(btn)
+	h.backend.waitCall(t, "LoginInBrowser")
+	if got := h.backend.commands(); slices.Contains(got, "Login") {
+		t.Errorf("the popup sent %v: the rejected password was sent again", got)
+	}
+}
+
+// Defect 3 of issue 8: a deliberate logout raised "IBKR login needed".
+func TestTrayLogoutRaisesNoNotificationAndNoPopup(t *testing.T) {
+	h := newHarness(t, authenticated())
+	eventually(t, "authenticated", func() bool { return strings.HasPrefix(h.menu(), "(Authenticated") })
+	h.backend.set(loggedOut())
+	eventually(t, "logged out", func() bool { return strings.HasPrefix(h.menu(), "(Logged out)|-|Log in|") })
+	h.backend.set(authenticated()) // a later snapshot: the one before was handled
+	eventually(t, "authenticated again", func() bool { return strings.HasPrefix(h.menu(), "(Authenticated") })
+	if n := h.notes.titles(); len(n) != 0 || popupVisible(h) {
+		t.Errorf("after a logout: notifications %q, popup %v; want none", n, popupVisible(h))
+	}
+}
+
+func TestTrayPopupLaterHoldsForTheCauseNotForANewOne(t *testing.T) {
+	h := newHarness(t, authenticated())
+	h.backend.set(noCredentials())
+	eventually(t, "popup shown", func() bool { return popupVisible(h) })
+	h.ui.do(func() { test.Tap(h.tray.popup.button(labelLater)) })
+	eventually(t, "popup gone", func() bool { return !popupVisible(h) })
+	h.backend.set(reconnecting())
+	h.backend.set(noCredentials())
+	h.backend.set(badCredentials())
+	eventually(t, "popup back for the new cause", func() bool { return popupVisible(h) })
+	var title string
+	h.ui.do(func() { title = h.tray.popupWin.Title() })
+	if title != "IBKR rejected the username or password" {
+		t.Errorf("popup titled %q", title)
+	}
 }
 
 func TestStatusWindowGoldens(t *testing.T) {
-	lost := snap(gateway.Running, session.NeedsManualLogin)
+	lost := noCredentials()
 	lost.Session.Reason = "IBKR ended the session"
 	lost.Session.FailedLoginsInRow = 2
 	lost.Session.FailedLoginsToday = 3
@@ -243,8 +348,8 @@ func TestStatusWindowGoldens(t *testing.T) {
 			test.NewTempApp(t)
 			v := newStatusView(statusActions{})
 			tl := NewTimeline()
-			tl.Observe(snap(gateway.Running, session.Authenticated), t0)
-			tl.Observe(snap(gateway.Running, session.Reauthenticating), t0.Add(50*time.Minute))
+			tl.Observe(authenticated(), t0)
+			tl.Observe(reconnecting(), t0.Add(50*time.Minute))
 			tl.Observe(tc.st, t0.Add(55*time.Minute))
 			v.update(tc.st, tl, []string{"Open https://localhost:5000 to login", "App demo is available after you login"}, fixedNow())
 			w := test.NewTempWindow(t, v.content)
@@ -272,13 +377,39 @@ func TestStatusWindowAccountPickerSelectsAccount(t *testing.T) {
 func TestStatusWindowButtonsFollowTheState(t *testing.T) {
 	test.NewTempApp(t)
 	v := newStatusView(statusActions{})
-	v.update(snap(gateway.Running, session.NeedsManualLogin), NewTimeline(), nil, fixedNow())
+	v.update(loggedOut(), NewTimeline(), nil, fixedNow())
 	if v.login.Disabled() || !v.logout.Disabled() {
-		t.Errorf("login needed: Log in disabled=%v, Log out disabled=%v; want enabled, disabled", v.login.Disabled(), v.logout.Disabled())
+		t.Errorf("logged out: Log in disabled=%v, Log out disabled=%v; want enabled, disabled", v.login.Disabled(), v.logout.Disabled())
+	}
+	v.update(badCredentials(), NewTimeline(), nil, fixedNow())
+	if !v.login.Disabled() {
+		t.Error("rejected password: Log in enabled; it would send the same password again")
 	}
 	v.update(richStatus(), NewTimeline(), nil, fixedNow())
 	if !v.login.Disabled() || v.logout.Disabled() {
 		t.Errorf("authenticated: Log in disabled=%v, Log out disabled=%v; want disabled, enabled", v.login.Disabled(), v.logout.Disabled())
+	}
+}
+
+func TestStatusWindowShowsTheKeepersOffers(t *testing.T) {
+	test.NewTempApp(t)
+	var did []Action
+	v := newStatusView(statusActions{Do: func(a Action) { did = append(did, a) }})
+	v.update(capInRow(), NewTimeline(), nil, fixedNow())
+	var labels []string
+	for _, o := range v.offers.Objects {
+		labels = append(labels, o.(*widget.Button).Text)
+	}
+	if got := strings.Join(labels, "|"); got != labelLoginBrowser+"|"+labelRetry || !v.offers.Visible() {
+		t.Fatalf("offers %s (visible %v)", got, v.offers.Visible())
+	}
+	test.Tap(v.offers.Objects[1].(*widget.Button))
+	if len(did) != 1 || did[0] != ActRetry {
+		t.Errorf("tapping %s did %v", labelRetry, did)
+	}
+	v.update(richStatus(), NewTimeline(), nil, fixedNow())
+	if v.offers.Visible() {
+		t.Error("offers shown while nothing is offered")
 	}
 }
 
@@ -289,12 +420,37 @@ func TestWelcomeAndPopupGoldens(t *testing.T) {
 	test.AssertRendersToMarkup(t, "welcome.xml", w.Canvas())
 	capture(t, w, "welcome.xml")
 
-	p := newPopupView(nil, nil)
-	p.setMessage("IBKR ended the session", false, false)
+	p := newPopupView(func(Action) {}, func() {})
+	p.show(badCredentials())
 	w2 := test.NewTempWindow(t, p.content)
-	w2.Resize(fyne.NewSize(420, 200))
+	w2.Resize(p.fit())
 	test.AssertRendersToMarkup(t, "popup.xml", w2.Canvas())
 	capture(t, w2, "popup.xml")
+}
+
+// Defect 8 of issue 8: the popup was a fixed 420x200 that its text
+// outgrew (294 px tall). Sized by fit, every cause's popup shows all of its
+// text and buttons, and stays small enough for any screen.
+func TestPopupIsSizedToItsTextForEveryCause(t *testing.T) {
+	test.NewTempApp(t)
+	for c := range causes {
+		st := keeper(snap(gateway.Running, session.NeedsManualLogin), c, true,
+			session.Offers{Login: true, LoginInBrowser: true, Retry: true, OpenSettings: true, CancelLogin: true})
+		st.Gateway.Reason = "another program (pid 4242, java) listens on port 5000; stop it or choose another port in Settings"
+		st.Session.Reason = "the answer to GET /v1/api/tickle was an HTML page, not the gateway's JSON"
+		p := newPopupView(func(Action) {}, func() {})
+		p.show(st)
+		w := test.NewTempWindow(t, p.content)
+		size := p.fit()
+		w.Resize(size)
+		got, need := w.Canvas().Size(), w.Canvas().Content().MinSize()
+		if need.Width > got.Width+0.5 || need.Height > got.Height+0.5 {
+			t.Errorf("cause %q: content needs %v, the popup is %v", c, need, got)
+		}
+		if size.Height > 320 || size.Width > 640 {
+			t.Errorf("cause %q: popup %v; keep it small", c, size)
+		}
+	}
 }
 
 var errNotGateway = errors.New("the folder /tmp/x has no bin/run.sh; choose the unzipped clientportal.gw folder")
@@ -417,5 +573,26 @@ func TestShutdownWaitsForAGatewayStillStarting(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("shutdown did not return")
+	}
+}
+
+func TestNotificationLogInSendsLoginOnlyWhileItIsOffered(t *testing.T) {
+	h := newHarness(t, loggedOut())
+	eventually(t, "logged out", func() bool { return strings.HasPrefix(h.menu(), "(Logged out)") })
+	h.ui.do(h.tray.loginFromNotification)
+	h.backend.waitCall(t, "Login")
+
+	h.backend.set(badCredentials()) // the notification is still on screen
+	eventually(t, "rejected", func() bool { return strings.HasPrefix(h.menu(), "(IBKR rejected") })
+	h.ui.do(h.tray.loginFromNotification)
+	var shown bool
+	h.ui.do(func() {
+		shown = h.tray.statusWin != nil
+		if shown {
+			h.tray.closeStatus()
+		}
+	})
+	if got := h.backend.commands(); strings.Join(got, ",") != "Login" || !shown {
+		t.Errorf("commands %v, status shown %v; a stale Log in button must not send the rejected password", got, shown)
 	}
 }

@@ -30,43 +30,41 @@ func (s IconState) String() string {
 	return "Unknown"
 }
 
-// iconFor picks the tray icon for a snapshot.
+// iconFor picks the tray icon for a snapshot. It reads the keeper's
+// verdict (Status.NeedsYou) and the cause's row; it never guesses from the
+// state's name.
 func iconFor(st runner.Status) IconState {
-	switch st.Gateway.State {
-	case gateway.Stopped:
+	switch {
+	case attention(st):
+		return IconAttention
+	case st.Gateway.State == gateway.Stopped:
 		return IconStopped
-	case gateway.Failed:
-		return IconAttention
-	case gateway.Running, gateway.Adopted:
-		// the session decides, below
-	default:
+	case !st.Gateway.State.Up(), st.Session.LoginRunning:
 		return IconWorking
-	}
-	if st.Session.LoginRunning {
-		return IconWorking
-	}
-	switch st.Session.State {
-	case session.Authenticated:
+	case st.Session.State == session.Authenticated && st.Session.Cause == session.CauseNone:
 		return IconOK
-	case session.NeedsManualLogin, session.NotAuthenticated, session.LoginLocked, session.Competing:
-		return IconAttention
 	}
-	// Connecting, Reauthenticating, LoggingIn, GatewayDown (the keeper has
-	// not caught up yet), IBKRUnreachable (retried by itself), unknown.
-	return IconWorking
+	return textFor(st.Session.Cause).Icon
 }
 
-// needsUser reports whether the session is lost and nothing will bring it
-// back without the user: the popup with "Log in now" shows then.
+// attention reports whether a person must act: the keeper says so, or the
+// supervisor gave up on the gateway. The attention icon and the urgent
+// notification follow it; the popup follows the keeper's verdict alone
+// (needsUser).
+func attention(st runner.Status) bool {
+	return st.Gateway.State == gateway.Failed || st.Session.NeedsYou
+}
+
+// needsUser reports whether the popup belongs on screen: the keeper says
+// a person must act, and it is not something the user did themselves.
 func needsUser(st runner.Status) bool {
-	if !st.Gateway.State.Up() || st.Session.LoginRunning {
-		return false
-	}
-	switch st.Session.State {
-	case session.NeedsManualLogin, session.NotAuthenticated, session.LoginLocked:
-		return true
-	}
-	return false
+	return st.Session.NeedsYou && !quiet(st)
+}
+
+// quiet reports whether the user brought this about (a logout): nothing
+// is told and nothing pops up.
+func quiet(st runner.Status) bool {
+	return st.Session.Latches.LoggedOutByUser || textFor(st.Session.Cause).Quiet
 }
 
 // statusLine is the tray menu's first line and the status window's title
@@ -80,48 +78,26 @@ func statusLine(st runner.Status) string {
 }
 
 func statusWords(st runner.Status) string {
-	switch st.Gateway.State {
-	case gateway.Stopped:
-		return "Gateway stopped"
-	case gateway.Starting:
-		return "Gateway starting…"
-	case gateway.Restarting:
-		return "Gateway restarting…"
-	case gateway.Unresponsive:
-		return "Gateway not responding"
-	case gateway.Failed:
-		return "Gateway failed"
-	case gateway.Running, gateway.Adopted:
-	default:
-		return "Starting…"
+	s := st.Session
+	if l := gatewayLine(st.Gateway.State); l != "" && !(s.NeedsYou && s.Cause == session.CauseGatewayProblem) {
+		return l
 	}
-	if st.Session.LoginRunning {
+	switch {
+	case s.NeedsYou:
+		return textFor(s.Cause).Line
+	case s.LoginRunning:
 		return "Logging in…"
-	}
-	switch st.Session.State {
-	case session.Authenticated:
-		s := "Authenticated"
-		if st.Session.User != "" {
-			s += " as " + st.Session.User
+	case s.State == session.Authenticated && s.Cause == session.CauseNone:
+		line := "Authenticated"
+		if s.User != "" {
+			line += " as " + s.User
 		}
-		if st.Session.Paper {
-			return s + " · paper"
+		if s.Paper {
+			return line + " · paper"
 		}
-		return s + " · live"
-	case session.LoggingIn:
-		return "Logging in…"
-	case session.Reauthenticating:
-		return "Reconnecting the session…"
-	case session.NeedsManualLogin, session.NotAuthenticated:
-		return "Login needed"
-	case session.LoginLocked:
-		return "Login needed (automatic login paused)"
-	case session.Competing:
-		return "Another session is using the account"
-	case session.IBKRUnreachable:
-		return "IBKR unreachable, retrying"
+		return line + " · live"
 	}
-	return "Checking the session…"
+	return textFor(s.Cause).Line
 }
 
 // Action is what a menu item does. The tray maps each to a Backend command
@@ -129,14 +105,19 @@ func statusWords(st runner.Status) string {
 type Action int
 
 const (
-	ActNone        Action = 0
-	ActLogin       Action = 1
-	ActOpenGateway Action = 2
-	ActRestart     Action = 3
-	ActStatus      Action = 4
-	ActSettings    Action = 5
-	ActAutostart   Action = 6
-	ActQuit        Action = 7
+	ActNone           Action = 0
+	ActLogin          Action = 1
+	ActOpenGateway    Action = 2
+	ActRestart        Action = 3
+	ActStatus         Action = 4
+	ActSettings       Action = 5
+	ActAutostart      Action = 6
+	ActQuit           Action = 7
+	ActLoginInBrowser Action = 8
+	ActRetry          Action = 9
+	ActTakeBack       Action = 10
+	ActOpenSettings   Action = 11
+	ActCancelLogin    Action = 12
 )
 
 func (a Action) String() string {
@@ -157,6 +138,16 @@ func (a Action) String() string {
 		return "Autostart"
 	case ActQuit:
 		return "Quit"
+	case ActLoginInBrowser:
+		return "LoginInBrowser"
+	case ActRetry:
+		return "Retry"
+	case ActTakeBack:
+		return "TakeBack"
+	case ActOpenSettings:
+		return "OpenSettings"
+	case ActCancelLogin:
+		return "CancelLogin"
 	}
 	return "Unknown"
 }
@@ -171,9 +162,15 @@ type menuItem struct {
 
 func (m menuItem) separator() bool { return m.Label == "" }
 
-// Menu labels, shared by the model, the tray and the tests.
+// Menu labels, shared by the model, the tray, the popup, the cause texts
+// and the tests.
 const (
 	labelLogin        = "Log in"
+	labelLoginBrowser = "Log in in the browser"
+	labelRetry        = "Retry automatic login"
+	labelTakeBack     = "Take the session back"
+	labelOpenSettings = "Open Settings…"
+	labelCancelLogin  = "Cancel login"
 	labelOpenGateway  = "Open gateway page"
 	labelRestart      = "Restart gateway"
 	labelStart        = "Start gateway"
@@ -183,13 +180,29 @@ const (
 	labelQuit         = "Quit"
 )
 
+// offered are the actions the keeper offers now (Status.Offers), in the
+// order the menu and the popup show them. Log in is not among them: the
+// menu always shows it, enabled when offered.
+func offered(o session.Offers) []menuItem {
+	var items []menuItem
+	add := func(on bool, label string, a Action) {
+		if on {
+			items = append(items, menuItem{Label: label, Enabled: true, Action: a})
+		}
+	}
+	add(o.LoginInBrowser, labelLoginBrowser, ActLoginInBrowser)
+	add(o.Retry, labelRetry, ActRetry)
+	add(o.TakeBack, labelTakeBack, ActTakeBack)
+	add(o.OpenSettings, labelOpenSettings, ActOpenSettings)
+	add(o.CancelLogin, labelCancelLogin, ActCancelLogin)
+	return items
+}
+
 // menuModel is the whole tray menu for a snapshot. The tray rebuilds the
-// menu from it on every change.
+// menu from it on every change. Its session actions are the keeper's
+// offers and no others.
 func menuModel(st runner.Status, autostartInstalled bool) []menuItem {
 	up := st.Gateway.State.Up()
-	loginBusy := st.Session.LoginRunning || st.Session.State == session.LoggingIn
-	canLogin := up && !loginBusy && st.Session.State != session.Authenticated
-
 	restart := menuItem{Label: labelRestart, Enabled: true, Action: ActRestart}
 	switch st.Gateway.State {
 	case gateway.Stopped, gateway.Failed:
@@ -199,17 +212,20 @@ func menuModel(st runner.Status, autostartInstalled bool) []menuItem {
 		// already on its way.
 		restart.Enabled = false
 	}
-	return []menuItem{
+	items := []menuItem{
 		{Label: statusLine(st)},
 		{},
-		{Label: labelLogin, Enabled: canLogin, Action: ActLogin},
-		{Label: labelOpenGateway, Enabled: up && st.Gateway.URL != "", Action: ActOpenGateway},
-		restart,
-		{},
-		{Label: labelStatus, Enabled: true, Action: ActStatus},
-		{Label: labelSettings, Enabled: true, Action: ActSettings},
-		{Label: labelStartAtLogin, Enabled: true, Checked: autostartInstalled, Action: ActAutostart},
-		{},
-		{Label: labelQuit, Enabled: true, Action: ActQuit},
+		{Label: labelLogin, Enabled: st.Session.Offers.Login, Action: ActLogin},
 	}
+	items = append(items, offered(st.Session.Offers)...)
+	return append(items,
+		menuItem{Label: labelOpenGateway, Enabled: up && st.Gateway.URL != "", Action: ActOpenGateway},
+		restart,
+		menuItem{},
+		menuItem{Label: labelStatus, Enabled: true, Action: ActStatus},
+		menuItem{Label: labelSettings, Enabled: true, Action: ActSettings},
+		menuItem{Label: labelStartAtLogin, Enabled: true, Checked: autostartInstalled, Action: ActAutostart},
+		menuItem{},
+		menuItem{Label: labelQuit, Enabled: true, Action: ActQuit},
+	)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
@@ -25,6 +26,69 @@ func loginRunning(st runner.Status) runner.Status {
 	return st
 }
 
+// keeper says what the keeper adds to a snapshot: the cause, whether a
+// person must act, and the actions it offers.
+func keeper(st runner.Status, c session.Cause, needsYou bool, o session.Offers) runner.Status {
+	st.Session.Cause, st.Session.NeedsYou, st.Session.Offers = c, needsYou, o
+	return st
+}
+
+// Snapshots as the keeper publishes them (the contract of issue 8, with
+// the offers of the policy's cause table), on a running gateway.
+var (
+	authenticated = func() runner.Status { return snap(gateway.Running, session.Authenticated) }
+	reconnecting  = func() runner.Status {
+		return keeper(snap(gateway.Running, session.Reauthenticating), session.CauseBrokerageLost, false, session.Offers{})
+	}
+	noCredentials = func() runner.Status {
+		return keeper(snap(gateway.Running, session.NeedsManualLogin), session.CauseNoCredentials, true,
+			session.Offers{LoginInBrowser: true, OpenSettings: true})
+	}
+	badCredentials = func() runner.Status {
+		st := keeper(snap(gateway.Running, session.NeedsManualLogin), session.CauseBadCredentials, true,
+			session.Offers{LoginInBrowser: true, OpenSettings: true})
+		st.Session.Latches.CredentialsRejected = session.CauseBadCredentials
+		st.Session.CredentialsStored = true
+		return st
+	}
+	capInRow = func() runner.Status {
+		st := keeper(snap(gateway.Running, session.LoginLocked), session.CauseCapInRow, true,
+			session.Offers{Retry: true, LoginInBrowser: true})
+		st.Session.Latches.CapTripped = session.CauseCapInRow
+		st.Session.FailedLoginsInRow, st.Session.FailedLoginsToday = 3, 3
+		return st
+	}
+	capPerDay = func() runner.Status {
+		st := keeper(snap(gateway.Running, session.LoginLocked), session.CauseCapPerDay, true,
+			session.Offers{LoginInBrowser: true})
+		st.Session.Latches.CapTripped = session.CauseCapPerDay
+		st.Session.FailedLoginsInRow, st.Session.FailedLoginsToday = 0, 10
+		return st
+	}
+	manualWait = func() runner.Status {
+		st := keeper(snap(gateway.Running, session.WaitingForManualLogin), session.CauseManualLoginWait, true,
+			session.Offers{LoginInBrowser: true, CancelLogin: true})
+		st.Session.Latches.ManualLoginUntil = t0.Add(5 * time.Minute)
+		return st
+	}
+	loggedOut = func() runner.Status {
+		st := keeper(snap(gateway.Running, session.LoggedOut), session.CauseLoggedOut, false,
+			session.Offers{Login: true, LoginInBrowser: true})
+		st.Session.Latches.LoggedOutByUser = true
+		return st
+	}
+	ibkrErrors = func() runner.Status {
+		return keeper(snap(gateway.Running, session.IBKRErrors), session.CauseIBKRErrors, false, session.Offers{})
+	}
+	competing = func() runner.Status {
+		return keeper(snap(gateway.Running, session.Competing), session.CauseCompeting, true,
+			session.Offers{TakeBack: true, OpenSettings: true})
+	}
+	brokerageLate = func() runner.Status {
+		return keeper(snap(gateway.Running, session.NotAuthenticated), session.CauseBrokerageLate, false, session.Offers{})
+	}
+)
+
 func TestIconAndStatusLineForEveryState(t *testing.T) {
 	tests := []struct {
 		name string
@@ -32,18 +96,22 @@ func TestIconAndStatusLineForEveryState(t *testing.T) {
 		icon IconState
 		line string
 	}{
-		{"authenticated paper", snap(gateway.Running, session.Authenticated), IconOK, "Authenticated as U1234567 · paper"},
+		{"authenticated paper", authenticated(), IconOK, "Authenticated as U1234567 · paper"},
 		{"authenticated on an adopted gateway", snap(gateway.Adopted, session.Authenticated), IconOK, "Authenticated as U1234567 · paper"},
-		{"connecting", snap(gateway.Running, session.Connecting), IconWorking, "Checking the session…"},
-		{"reauthenticating", snap(gateway.Running, session.Reauthenticating), IconWorking, "Reconnecting the session…"},
-		{"logging in", snap(gateway.Running, session.LoggingIn), IconWorking, "Logging in…"},
-		{"login running flag wins", loginRunning(snap(gateway.Running, session.NeedsManualLogin)), IconWorking, "Logging in…"},
-		{"needs manual login", snap(gateway.Running, session.NeedsManualLogin), IconAttention, "Login needed"},
-		{"not authenticated", snap(gateway.Running, session.NotAuthenticated), IconAttention, "Login needed"},
-		{"cap tripped", snap(gateway.Running, session.LoginLocked), IconAttention, "Login needed (automatic login paused)"},
-		{"competing", snap(gateway.Running, session.Competing), IconAttention, "Another session is using the account"},
-		{"IBKR unreachable", snap(gateway.Running, session.IBKRUnreachable), IconWorking, "IBKR unreachable, retrying"},
-		{"keeper still sees the gateway down", snap(gateway.Running, session.GatewayDown), IconWorking, "Checking the session…"},
+		{"connecting", keeper(snap(gateway.Running, session.Connecting), session.CauseStarting, false, session.Offers{}), IconWorking, "Starting…"},
+		{"reconnecting", reconnecting(), IconWorking, "Reconnecting the session…"},
+		{"logging in", loginRunning(keeper(snap(gateway.Running, session.LoggingIn), session.CauseSessionLost, false, session.Offers{})), IconWorking, "Logging in…"},
+		{"no credentials", noCredentials(), IconAttention, "Login needed"},
+		{"bad credentials", badCredentials(), IconAttention, "IBKR rejected the username or password"},
+		{"cap tripped in a row", capInRow(), IconAttention, "Automatic login paused"},
+		{"cap tripped for the day", capPerDay(), IconAttention, "Automatic login stopped for today"},
+		{"waiting for the user's browser login needs them", manualWait(), IconAttention, "Waiting for your login in the browser"},
+		{"logged out by the user is no alarm", loggedOut(), IconStopped, "Logged out"},
+		{"competing", competing(), IconAttention, "Another session is using the account"},
+		{"IBKR errors", ibkrErrors(), IconWorking, "IBKR answers with errors, retrying"},
+		{"brokerage late is no login needed", brokerageLate(), IconWorking, "Logged in; waiting for the brokerage session…"},
+		{"IBKR unreachable", keeper(snap(gateway.Running, session.IBKRUnreachable), session.CauseIBKRUnreachable, false, session.Offers{}), IconWorking, "IBKR unreachable, retrying"},
+		{"a keeper that gives no cause is checking", snap(gateway.Running, session.NeedsManualLogin), IconWorking, "Checking the session…"},
 		{"gateway stopped", snap(gateway.Stopped, session.GatewayDown), IconStopped, "Gateway stopped"},
 		{"gateway starting", snap(gateway.Starting, session.GatewayDown), IconWorking, "Gateway starting…"},
 		{"gateway restarting", snap(gateway.Restarting, session.GatewayDown), IconWorking, "Gateway restarting…"},
@@ -63,8 +131,19 @@ func TestIconAndStatusLineForEveryState(t *testing.T) {
 	}
 }
 
+func TestIconFollowsNeedsYouNotTheStateName(t *testing.T) {
+	// The same state, two verdicts: the icon follows the verdict.
+	st := snap(gateway.Running, session.NotAuthenticated)
+	for _, needs := range []bool{false, true} {
+		st.Session.Cause, st.Session.NeedsYou = session.CauseLoginFailed, needs
+		if got := iconFor(st) == IconAttention; got != needs {
+			t.Errorf("NeedsYou=%v: attention icon %v", needs, got)
+		}
+	}
+}
+
 func TestStatusLineSaysLiveAndDemo(t *testing.T) {
-	st := snap(gateway.Running, session.Authenticated)
+	st := authenticated()
 	st.Session.Paper = false
 	st.Demo = true
 	if got, want := statusLine(st), "Authenticated as U1234567 · live (demo)"; got != want {
@@ -100,25 +179,33 @@ func TestMenuForEveryState(t *testing.T) {
 		autostart bool
 		want      string
 	}{
-		{"authenticated: log in disabled", snap(gateway.Running, session.Authenticated), false,
+		{"authenticated: log in disabled", authenticated(), false,
 			"(Authenticated as U1234567 · paper)|-|(Log in)|Open gateway page|Restart gateway|" + tail},
-		{"login needed: log in enabled", snap(gateway.Running, session.NeedsManualLogin), false,
-			"(Login needed)|-|Log in|Open gateway page|Restart gateway|" + tail},
-		{"logging in: log in disabled while it runs", loginRunning(snap(gateway.Running, session.LoggingIn)), false,
+		{"no credentials: what the keeper offers", noCredentials(), false,
+			"(Login needed)|-|(Log in)|Log in in the browser|Open Settings…|Open gateway page|Restart gateway|" + tail},
+		{"bad credentials: no Log in with the same password", badCredentials(), false,
+			"(IBKR rejected the username or password)|-|(Log in)|Log in in the browser|Open Settings…|Open gateway page|Restart gateway|" + tail},
+		{"logging in: nothing to click while it runs", loginRunning(keeper(snap(gateway.Running, session.LoggingIn), session.CauseSessionLost, false, session.Offers{})), false,
 			"(Logging in…)|-|(Log in)|Open gateway page|Restart gateway|" + tail},
-		{"cap tripped: the user may still log in", snap(gateway.Running, session.LoginLocked), false,
-			"(Login needed (automatic login paused))|-|Log in|Open gateway page|Restart gateway|" + tail},
-		{"competing: log in takes it back", snap(gateway.Running, session.Competing), false,
-			"(Another session is using the account)|-|Log in|Open gateway page|Restart gateway|" + tail},
-		{"adopted gateway: not ours to restart", snap(gateway.Adopted, session.NeedsManualLogin), false,
-			"(Login needed)|-|Log in|Open gateway page|(Restart gateway)|" + tail},
+		{"cap in a row: one explicit retry", capInRow(), false,
+			"(Automatic login paused)|-|(Log in)|Log in in the browser|Retry automatic login|Open gateway page|Restart gateway|" + tail},
+		{"cap for the day: only the browser login", capPerDay(), false,
+			"(Automatic login stopped for today)|-|(Log in)|Log in in the browser|Open gateway page|Restart gateway|" + tail},
+		{"waiting for a manual login: cancel, browser, restart", manualWait(), false,
+			"(Waiting for your login in the browser)|-|(Log in)|Log in in the browser|Cancel login|Open gateway page|Restart gateway|" + tail},
+		{"logged out: log in", loggedOut(), false,
+			"(Logged out)|-|Log in|Log in in the browser|Open gateway page|Restart gateway|" + tail},
+		{"competing: take it back", competing(), false,
+			"(Another session is using the account)|-|(Log in)|Take the session back|Open Settings…|Open gateway page|Restart gateway|" + tail},
+		{"adopted gateway: not ours to restart", snap(gateway.Adopted, session.Authenticated), false,
+			"(Authenticated as U1234567 · paper)|-|(Log in)|Open gateway page|(Restart gateway)|" + tail},
 		{"starting: nothing to open or log into yet", snap(gateway.Starting, session.GatewayDown), false,
 			"(Gateway starting…)|-|(Log in)|(Open gateway page)|(Restart gateway)|" + tail},
 		{"stopped: offers to start", snap(gateway.Stopped, session.GatewayDown), false,
 			"(Gateway stopped)|-|(Log in)|(Open gateway page)|Start gateway|" + tail},
 		{"failed: offers to start again", snap(gateway.Failed, session.GatewayDown), false,
 			"(Gateway failed)|-|(Log in)|(Open gateway page)|Start gateway|" + tail},
-		{"start at login installed is checked", snap(gateway.Running, session.Authenticated), true,
+		{"start at login installed is checked", authenticated(), true,
 			"(Authenticated as U1234567 · paper)|-|(Log in)|Open gateway page|Restart gateway|-|Status…|Settings…|[x] Start at login|-|Quit|"},
 	}
 	for _, tc := range tests {
@@ -132,28 +219,40 @@ func TestMenuForEveryState(t *testing.T) {
 
 func TestMenuActionsMatchLabels(t *testing.T) {
 	want := map[string]Action{
-		labelLogin: ActLogin, labelOpenGateway: ActOpenGateway, labelRestart: ActRestart,
+		labelLogin: ActLogin, labelLoginBrowser: ActLoginInBrowser, labelRetry: ActRetry,
+		labelTakeBack: ActTakeBack, labelOpenSettings: ActOpenSettings, labelCancelLogin: ActCancelLogin,
+		labelOpenGateway: ActOpenGateway, labelRestart: ActRestart,
 		labelStatus: ActStatus, labelSettings: ActSettings, labelStartAtLogin: ActAutostart, labelQuit: ActQuit,
 	}
-	for _, it := range menuModel(snap(gateway.Running, session.NeedsManualLogin), false) {
-		if a, ok := want[it.Label]; ok && it.Action != a {
-			t.Errorf("%q does %v, want %v", it.Label, it.Action, a)
+	all := keeper(snap(gateway.Running, session.NeedsManualLogin), session.CauseNoCredentials, true, session.Offers{
+		Login: true, LoginInBrowser: true, Retry: true, OpenSettings: true, CancelLogin: true, TakeBack: true})
+	seen := map[string]bool{}
+	for _, it := range menuModel(all, false) {
+		if a, ok := want[it.Label]; ok {
+			seen[it.Label] = true
+			if it.Action != a {
+				t.Errorf("%q does %v, want %v", it.Label, it.Action, a)
+			}
 		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("with every offer the menu has %v of %d labels", seen, len(want))
 	}
 }
 
-func TestNeedsUserOnlyWhenNothingWillFixIt(t *testing.T) {
+func TestNeedsUserOnlyWhenTheKeeperSaysSo(t *testing.T) {
 	tests := []struct {
 		name string
 		st   runner.Status
 		want bool
 	}{
-		{"manual login needed", snap(gateway.Running, session.NeedsManualLogin), true},
-		{"cap tripped", snap(gateway.Running, session.LoginLocked), true},
-		{"automated login under way", loginRunning(snap(gateway.Running, session.NotAuthenticated)), false},
-		{"reauthenticating", snap(gateway.Running, session.Reauthenticating), false},
-		{"authenticated", snap(gateway.Running, session.Authenticated), false},
-		{"gateway restarting", snap(gateway.Restarting, session.NeedsManualLogin), false},
+		{"no credentials", noCredentials(), true},
+		{"cap tripped", capInRow(), true},
+		{"waiting for the user's browser login", manualWait(), true},
+		{"logged out by the user", loggedOut(), false},
+		{"reconnecting", reconnecting(), false},
+		{"authenticated", authenticated(), false},
+		{"a state name alone is no verdict", snap(gateway.Running, session.NeedsManualLogin), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

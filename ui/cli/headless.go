@@ -191,12 +191,22 @@ func logChanges(ctx context.Context, r *runner.Runner, log *slog.Logger) {
 			}
 			log.Info("status", attrs...)
 		}
-		if s := st.Session; s.State != 0 && s.State != last.Session.State {
+		if s := st.Session; s.State != 0 && (s.State != last.Session.State || s.Cause != last.Session.Cause) {
 			attrs := []any{"session", s.State, "reason", s.Reason}
+			if s.Cause != session.CauseNone {
+				attrs = append(attrs, "cause", s.Cause)
+			}
 			if s.State == session.Authenticated && s.SelectedAccount != "" {
 				attrs = append(attrs, "account", s.SelectedAccount)
 			}
-			log.Info("status", attrs...)
+			// A person must act: an error, the level a headless user's
+			// log watcher alerts on.
+			level := slog.LevelInfo
+			if s.NeedsYou {
+				level = slog.LevelError
+				attrs = append(attrs, "needsYou", true)
+			}
+			log.Log(ctx, level, "status", attrs...)
 		}
 		last = st
 	}

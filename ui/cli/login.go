@@ -7,23 +7,56 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
-// Login is `ibkr-tray login [--wait] [--timeout 5m]`.
+// loginAction is one of the ways `login` asks the app to log in: the
+// endpoint it posts to, and whether the keeper offers it now.
+type loginAction struct {
+	flag, path, what string
+	offered          func(session.Offers) bool
+}
+
+var (
+	actLogin   = loginAction{"", "login", "Log in", func(o session.Offers) bool { return o.Login }}
+	actRetry   = loginAction{"--retry", "retry", "Retry automatic login", func(o session.Offers) bool { return o.Retry }}
+	actBrowser = loginAction{"--browser", "login-browser", "Log in in the browser", func(o session.Offers) bool { return o.LoginInBrowser }}
+	actCancel  = loginAction{"--cancel", "cancel-login", "Cancel login", func(o session.Offers) bool { return o.CancelLogin }}
+)
+
+// Login is `ibkr-tray login [--retry | --browser | --cancel] [--wait] [--timeout 5m]`.
 func Login(args []string) int {
 	fs := flag.NewFlagSet("login", flag.ContinueOnError)
-	fs.Usage = usage(fs, "login [--wait] [--timeout 5m]",
+	fs.Usage = usage(fs, "login [--retry | --browser | --cancel] [--wait] [--timeout 5m]",
 		"Asks the running app to log in now: automated when credentials are stored\n"+
-			"(ibkr-tray secrets set), otherwise the gateway's login page opens in your browser.")
-	wait := fs.Bool("wait", false, "wait until the session is authenticated")
+			"(ibkr-tray secrets set) and allowed, otherwise the gateway's login page opens\n"+
+			"in your browser. `ibkr-tray status` lists what the app offers now.")
+	retry := fs.Bool("retry", false, "after too many failed logins in a row: make exactly one more automated attempt")
+	browser := fs.Bool("browser", false, "open the gateway's login page in your browser and wait for your login")
+	cancel := fs.Bool("cancel", false, "stop waiting for a login in the browser")
+	wait := fs.Bool("wait", false, "wait until the session is ready")
 	timeout := fs.Duration("timeout", 5*time.Minute, "with --wait: how long to wait")
 	poll := fs.Duration("poll", time.Second, "with --wait: how often to check")
 	connect := remoteFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
+	}
+	act, n := actLogin, 0
+	for _, f := range []struct {
+		on bool
+		a  loginAction
+	}{{*retry, actRetry}, {*browser, actBrowser}, {*cancel, actCancel}} {
+		if f.on {
+			act, n = f.a, n+1
+		}
+	}
+	if n > 1 {
+		fmt.Fprintln(os.Stderr, "ibkr-tray login: choose one of --retry, --browser and --cancel")
+		return 2
 	}
 	r, err := connect()
 	if err != nil {
@@ -31,27 +64,48 @@ func Login(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := r.command(ctx, "login"); err != nil {
+	st, err := r.status(ctx)
+	if err != nil {
 		return fail(err)
+	}
+	if !act.offered(st.Session.Offers) {
+		// Sending it anyway would do nothing, or worse (the same rejected
+		// password again): say why and what is possible instead.
+		fmt.Fprintf(os.Stderr, "ibkr-tray: %s is not possible now: %s\n", act.what, sentence(st.Session.Reason))
+		if o := offers(st.Session.Offers); len(o) > 0 {
+			fmt.Fprintf(os.Stderr, "You can: %s\n", strings.Join(o, "; "))
+		}
+		return exitNotAuthenticated
+	}
+	sent := time.Now()
+	if err := r.command(ctx, act.path); err != nil {
+		return fail(err)
+	}
+	if act.path == actCancel.path {
+		fmt.Fprintln(stdout, "Login cancelled.")
+		return 0
 	}
 	if !*wait {
 		fmt.Fprintln(stdout, "Login requested; `ibkr-tray status` shows how it goes.")
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	if err := waitAuthenticated(ctx, r, *poll); err != nil {
+	ctx, end := context.WithTimeout(ctx, *timeout)
+	defer end()
+	if err := waitAuthenticated(ctx, r, *poll, sent); err != nil {
 		return fail(err)
 	}
 	fmt.Fprintln(stdout, "Authenticated.")
 	return 0
 }
 
-// waitAuthenticated polls the app until the session is authenticated, the
-// login cap trips (waiting longer cannot help), or ctx ends. It prints each
-// new state so the user sees progress.
-func waitAuthenticated(ctx context.Context, r *remote, every time.Duration) error {
+// waitAuthenticated polls the app until the session is ready, the keeper
+// says a person must act in a way waiting cannot help (a verdict reached
+// after the command was sent at sent; waiting for the user's browser login
+// can help), or ctx ends. It prints each new state so the user sees
+// progress.
+func waitAuthenticated(ctx context.Context, r *remote, every time.Duration, sent time.Time) error {
 	var last session.State
+	var lastCause session.Cause
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -61,15 +115,15 @@ func waitAuthenticated(ctx context.Context, r *remote, every time.Duration) erro
 		}
 		if err == nil {
 			s := st.Session
-			if s.State != last {
+			if s.State != last || s.Cause != lastCause {
 				fmt.Fprintf(stdout, "%s: %s\n", s.State, s.Reason)
-				last = s.State
+				last, lastCause = s.State, s.Cause
 			}
-			switch s.State {
-			case session.Authenticated:
+			if s.Ready(time.Now()) {
 				return nil
-			case session.LoginLocked:
-				return fmt.Errorf("automated login is stopped: %s", s.Reason)
+			}
+			if stuck(st, sent) {
+				return fmt.Errorf("the login needs you: %s", sentence(s.Reason))
 			}
 		}
 		select {
@@ -81,6 +135,43 @@ func waitAuthenticated(ctx context.Context, r *remote, every time.Duration) erro
 		case <-t.C:
 		}
 	}
+}
+
+// stuck reports whether waiting longer cannot help: the keeper, since the
+// command was sent, says a person must act, and it is not waiting for the
+// user's own browser login.
+func stuck(st runner.Status, sent time.Time) bool {
+	s := st.Session
+	return s.NeedsYou && !s.Offers.CancelLogin && !s.LoginRunning && !s.Since.Before(sent)
+}
+
+// offers are the commands that do what the app offers now.
+func offers(o session.Offers) []string {
+	var s []string
+	add := func(on bool, what string) {
+		if on {
+			s = append(s, what)
+		}
+	}
+	add(o.Login, "ibkr-tray login")
+	add(o.TakeBack, "ibkr-tray login (takes the session back)")
+	add(o.Retry, "ibkr-tray login --retry")
+	add(o.LoginInBrowser, "ibkr-tray login --browser")
+	add(o.CancelLogin, "ibkr-tray login --cancel")
+	add(o.OpenSettings, "correct the settings (tray: Settings…; credentials: ibkr-tray secrets set)")
+	return s
+}
+
+// sentence makes a keeper's reason (a clause) a sentence.
+func sentence(s string) string {
+	if s == "" {
+		return "the app gives no reason."
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }
 
 // Logout is `ibkr-tray logout`.

@@ -75,7 +75,8 @@ func (r *remote) status(ctx context.Context) (runner.Status, error) {
 	return st, nil
 }
 
-// command sends POST /login, /logout, /restart and the other controls.
+// command sends POST /login, /logout, /restart, /retry, /login-browser,
+// /cancel-login, /credentials-changed.
 func (r *remote) command(ctx context.Context, name string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url("/"+name), nil)
 	if err != nil {
@@ -93,11 +94,14 @@ func (r *remote) command(ctx context.Context, name string) error {
 	return nil
 }
 
+// errNotRunning: no app answers (its error says how to start one).
+var errNotRunning = errors.New("ibkr-tray is not running")
+
 // explain turns a failed connect into what the user should do.
 func (r *remote) explain(err error) error {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("ibkr-tray is not running (nothing answers at %s); start it with `ibkr-tray` or `ibkr-tray headless`, or name its profile with --profile", r.socket)
+		return fmt.Errorf("%w (nothing answers at %s); start it with `ibkr-tray` or `ibkr-tray headless`, or name its profile with --profile", errNotRunning, r.socket)
 	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("the ibkr-tray at %s belongs to another user; run this command as the user who started it", r.socket)
 	}

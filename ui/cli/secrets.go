@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/session/login"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
@@ -18,7 +19,7 @@ import (
 
 // Secrets is `ibkr-tray secrets set|check|delete [--profile P] [--file PATH]`.
 func Secrets(args []string) int {
-	return secretsCommand(args, secretsIO{in: os.Stdin, out: os.Stdout, errs: os.Stderr, now: time.Now})
+	return secretsCommand(args, secretsIO{in: os.Stdin, out: os.Stdout, errs: os.Stderr, now: time.Now, tell: tellRunningApp})
 }
 
 // secretsIO is where the command reads and writes (tests give buffers).
@@ -26,6 +27,9 @@ type secretsIO struct {
 	in        io.Reader
 	out, errs io.Writer
 	now       func() time.Time
+	// tell, when set, tells the profile's running app that its
+	// credentials changed (errNotRunning when none runs).
+	tell func(ctx context.Context, profile string) error
 }
 
 const secretsSynopsis = "secrets set|check|delete [--profile P] [--file PATH]"
@@ -118,10 +122,43 @@ func secretsSet(ctx context.Context, store secrets.Store, profile string, sio se
 		return err
 	}
 	fmt.Fprintf(sio.out, "Stored the credentials of profile %q in %s.\n", profile, store.Where())
+	tellApp(ctx, profile, sio)
 	if c.TOTPSecret != "" {
 		fmt.Fprintln(sio.out, "Run `ibkr-tray secrets check` to compare the current code with your authenticator app.")
 	}
 	return nil
+}
+
+// tellApp tells a running app of the profile that its credentials
+// changed: a rejection of the old ones no longer holds, and it tries them
+// once. No app running is fine: it reads them at its start.
+func tellApp(ctx context.Context, profile string, sio secretsIO) {
+	if sio.tell == nil {
+		return
+	}
+	switch err := sio.tell(ctx, profile); {
+	case err == nil:
+		fmt.Fprintln(sio.out, "Told the running ibkr-tray; it tries the new credentials now.")
+	case errors.Is(err, errNotRunning):
+		fmt.Fprintln(sio.out, "ibkr-tray is not running; it will use them at its next start.")
+	default:
+		fmt.Fprintf(sio.errs, "ibkr-tray secrets: the running ibkr-tray was not told (%v); choose Log in there to use the new credentials.\n", err)
+	}
+}
+
+// tellRunningApp posts credentials-changed to the profile's running app,
+// reached as every command reaches it (remoteFlags).
+func tellRunningApp(ctx context.Context, profile string) error {
+	fs := flag.NewFlagSet("secrets", flag.ContinueOnError)
+	connect := remoteFlags(fs)
+	if err := fs.Parse([]string{"--profile", profile}); err != nil {
+		return err
+	}
+	r, err := connect()
+	if err != nil {
+		return err
+	}
+	return r.command(ctx, "credentials-changed")
 }
 
 func secretsCheck(ctx context.Context, store secrets.Store, profile string, sio secretsIO) error {
@@ -141,8 +178,8 @@ func secretsCheck(ctx context.Context, store secrets.Store, profile string, sio 
 	if err != nil {
 		return fmt.Errorf("the stored TOTP secret cannot make codes (%v); store it again with `ibkr-tray secrets set`", err)
 	}
-	fmt.Fprintf(sio.out, "  current code: %s (for %d s more); your authenticator app should show the same\n",
-		code, int(left.Round(time.Second)/time.Second))
+	fmt.Fprintf(sio.out, "  current code: %s (for %s more); your authenticator app should show the same\n",
+		code, session.Words(left))
 	return nil
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/session/login"
 	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 )
@@ -58,7 +60,7 @@ func TestSecretsSetCheckDeleteWithAFile(t *testing.T) {
 			t.Errorf("check output lacks %q:\n%s", want, out)
 		}
 	}
-	m := regexp.MustCompile(`current code: (\d{6}) \(for (\d+) s more\)`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`current code: (\d{6}) \(for (\d+ seconds?|less than a second) more\)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("check output has no 6-digit code:\n%s", out)
 	}
@@ -189,5 +191,44 @@ func TestSecretsUsesTheSecretsFileFromTheSettings(t *testing.T) {
 	}
 	if _, err := os.Stat(file); err != nil {
 		t.Errorf("the settings' secrets file was not written: %v", err)
+	}
+}
+
+// Defect 2 of issue 8: after `secrets set` the running app must hear of
+// the new credentials (it refuses the rejected ones until they change).
+func TestSecretsSetTellsTheRunningApp(t *testing.T) {
+	f, r := startFakeApp(t, inState(session.NeedsManualLogin))
+	file := filepath.Join(t.TempDir(), "secrets.json")
+	var out, errs bytes.Buffer
+	var told []string
+	tell := func(ctx context.Context, profile string) error {
+		told = append(told, profile)
+		return r.command(ctx, "credentials-changed")
+	}
+	code := secretsCommand([]string{"set", "--file", file, "--profile", "live"},
+		secretsIO{in: strings.NewReader("trader1\n" + cliPassword + "\n\n"), out: &out, errs: &errs, now: time.Now, tell: tell})
+	if code != 0 {
+		t.Fatalf("set: exit %d, stderr %q", code, errs.String())
+	}
+	if strings.Join(told, ",") != "live" || strings.Join(f.commands, ",") != "/credentials-changed" {
+		t.Errorf("told %v, posted %v; want profile live told once", told, f.commands)
+	}
+	if !strings.Contains(out.String(), "Told the running ibkr-tray") {
+		t.Errorf("output %q", out.String())
+	}
+}
+
+func TestSecretsSetWithNoAppRunningSaysItWillUseThemAtItsStart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "secrets.json")
+	var out, errs bytes.Buffer
+	r := notRunning(t)
+	tell := func(ctx context.Context, _ string) error { return r.command(ctx, "credentials-changed") }
+	code := secretsCommand([]string{"set", "--file", file},
+		secretsIO{in: strings.NewReader("trader1\n" + cliPassword + "\n\n"), out: &out, errs: &errs, now: time.Now, tell: tell})
+	if code != 0 || errs.Len() != 0 {
+		t.Fatalf("set: exit %d, stderr %q; no app running is no error", code, errs.String())
+	}
+	if !strings.Contains(out.String(), "ibkr-tray is not running; it will use them at its next start.") {
+		t.Errorf("output %q", out.String())
 	}
 }

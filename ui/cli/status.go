@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -26,8 +27,10 @@ const (
 func Status(args []string) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.Usage = usage(fs, "status [--json]",
-		"Prints the running app's gateway and session status. Exits 0 when the\n"+
-			"session is authenticated, 3 when it is not, 1 when the app cannot be reached.")
+		"Prints the running app's gateway and session status, and what you can do.\n"+
+			"Exits 0 when the session is ready for your programs (authenticated, and\n"+
+			"checked recently: the same test as /readyz), 3 when it is not, 1 when the\n"+
+			"app cannot be reached.")
 	asJSON := fs.Bool("json", false, "print the status as JSON")
 	connect := remoteFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -48,7 +51,13 @@ func Status(args []string) int {
 	} else {
 		fmt.Print(describe(st, time.Now()))
 	}
-	if st.Session.State == session.Authenticated {
+	return exitFor(st, time.Now())
+}
+
+// exitFor is status's exit code: ready or not, by Status.Ready, the one
+// test /readyz and the hooks use too.
+func exitFor(st runner.Status, now time.Time) int {
+	if st.Session.Ready(now) {
 		return exitAuthenticated
 	}
 	return exitNotAuthenticated
@@ -85,15 +94,29 @@ func describe(st runner.Status, now time.Time) string {
 	}
 
 	line = s.State.String()
-	if s.State == session.Authenticated && s.SelectedAccount != "" {
-		line = "Authenticated as " + s.SelectedAccount
-		if s.Paper {
-			line += " · paper"
+	if s.State == session.Authenticated {
+		if who := cmp.Or(s.User, s.SelectedAccount); who != "" {
+			line = "Authenticated as " + who
+			if s.Paper {
+				line += " · paper"
+			} else {
+				line += " · live"
+			}
+		}
+		if !s.Ready(now) {
+			line += " (not ready: no recent good check"
+			if !s.LastGoodCheck.IsZero() {
+				line += "; the last was " + session.Words(now.Sub(s.LastGoodCheck)) + " ago"
+			}
+			line += ")"
 		}
 	}
 	fmt.Fprintf(&b, "Session:  %s\n", line)
 	if s.Reason != "" {
 		fmt.Fprintf(&b, "          %s\n", s.Reason)
+	}
+	if s.NeedsYou {
+		fmt.Fprintf(&b, "          Needs you: nothing brings the session back without you.\n")
 	}
 	var conn []string
 	conn = append(conn, yesNo(s.Auth.Connected, "connected", "not connected"))
@@ -122,23 +145,15 @@ func describe(st runner.Status, now time.Time) string {
 	if s.LastError != "" && s.State != session.Authenticated {
 		fmt.Fprintf(&b, "Last error: %s\n", s.LastError)
 	}
+	if o := offers(s.Offers); len(o) > 0 {
+		fmt.Fprintf(&b, "You can:  %s\n", strings.Join(o, "\n          "))
+	}
 	return b.String()
 }
 
-// ago renders a duration the way people read it: 45s, 3m10s, 2h13m.
-func ago(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	switch {
-	case d < time.Minute:
-		return d.Round(time.Second).String()
-	case d < time.Hour:
-		return strings.TrimSuffix(d.Round(time.Second).String(), "0s")
-	default:
-		return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
-	}
-}
+// ago renders a duration the way people say it: "45 seconds", "2 hours
+// 13 minutes".
+func ago(d time.Duration) string { return session.Words(d) }
 
 func plural(n int, word string) string {
 	if n == 1 {

@@ -283,3 +283,27 @@ func (it Item) WaitMenu(t testing.TB, want string, timeout time.Duration) MenuNo
 		<-tick.C
 	}
 }
+
+// WaitMenuPrefix waits until the item's menu, as Lines, starts with want
+// (the lines after it vary with what the keeper offers) and returns it.
+func (it Item) WaitMenuPrefix(t testing.TB, want string, timeout time.Duration) MenuNode {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var last string
+	var lastErr error
+	for {
+		m, err := it.Menu()
+		if err == nil {
+			if last = m.Lines(); strings.HasPrefix(last, want) {
+				return m
+			}
+		}
+		lastErr = err
+		if time.Now().After(deadline) {
+			t.Fatalf("tray menu after %v:\n got %s (err %v)\nwant %s…", timeout, last, lastErr, want)
+		}
+		<-tick.C
+	}
+}

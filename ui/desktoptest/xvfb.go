@@ -3,8 +3,10 @@ package desktoptest
 import (
 	"bufio"
 	"fmt"
+	"image"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +34,7 @@ func StartXvfb(t testing.TB) *Display {
 	d := &Display{stderr: &Buffer{}}
 	// fd 3 in the child is the write end: Xvfb writes the display number
 	// there once it listens.
-	d.cmd = exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	d.cmd = exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", screenWidth, screenHeight), "-nolisten", "tcp")
 	d.cmd.ExtraFiles = []*os.File{w}
 	d.cmd.Stderr = d.stderr
 	err = d.cmd.Start()
@@ -108,3 +110,34 @@ func (d *Display) WindowID(title string) string {
 	}
 	return ""
 }
+
+// Geometry is where a top-level window (by exact title) is on the screen,
+// as xwininfo reports it; false when there is none.
+func (d *Display) Geometry(title string) (image.Rectangle, bool) {
+	out, err := exec.Command("xwininfo", "-display", d.Name, "-name", title).Output()
+	if err != nil {
+		return image.Rectangle{}, false
+	}
+	v := map[string]int{}
+	for _, line := range strings.Split(string(out), "\n") {
+		k, val, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil {
+			v[k] = n
+		}
+	}
+	x, y := v["Absolute upper-left X"], v["Absolute upper-left Y"]
+	w, h := v["Width"], v["Height"]
+	if w == 0 || h == 0 {
+		return image.Rectangle{}, false
+	}
+	return image.Rect(x, y, x+w, y+h), true
+}
+
+// The size of StartXvfb's screen.
+const screenWidth, screenHeight = 1280, 800
+
+// Size is the screen's size.
+func (d *Display) Size() image.Point { return image.Pt(screenWidth, screenHeight) }

@@ -1,0 +1,167 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
+)
+
+// popupWidth is the popup's width; its height follows its text.
+const popupWidth = 440
+
+// labelLater dismisses the popup until the session is back.
+const labelLater = "Later"
+
+// popupView is the window that comes up when the keeper says a person must
+// act (Status.NeedsYou). Its title and two sentences come from the cause
+// (causes.go), its buttons from Status.Offers, so it never shows an action
+// that would do nothing or the wrong thing.
+type popupView struct {
+	content fyne.CanvasObject
+	title   *widget.Label
+	message *widget.Label
+	buttons *fyne.Container
+	do      func(Action)
+	later   func()
+}
+
+func newPopupView(do func(Action), later func()) *popupView {
+	v := &popupView{do: do, later: later}
+	v.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.title.Wrapping = fyne.TextWrapWord
+	v.message = widget.NewLabel("")
+	v.message.Wrapping = fyne.TextWrapWord
+	// Buttons wrap to a second row rather than widen the popup.
+	v.buttons = container.New(layout.NewRowWrapLayout())
+	icon := container.NewGridWrap(fyne.NewSquareSize(32), widget.NewIcon(iconResource(IconAttention, "")))
+	v.content = container.NewVBox(container.NewBorder(nil, nil, icon, nil, v.title), v.message, v.buttons)
+	return v
+}
+
+// popupActions are the popup's buttons for a snapshot: Log in when the
+// keeper offers it, then the other offers.
+func popupActions(st runner.Status) []menuItem {
+	var items []menuItem
+	if st.Session.Offers.Login {
+		items = append(items, menuItem{Label: labelLogin, Enabled: true, Action: ActLogin})
+	}
+	return append(items, offered(st.Session.Offers)...)
+}
+
+// show fills the popup from a snapshot.
+func (v *popupView) show(st runner.Status) {
+	title, what, do := explain(st)
+	v.title.SetText(title)
+	v.message.SetText(message(what, do))
+	var objs []fyne.CanvasObject
+	for i, it := range popupActions(st) {
+		a := it.Action
+		b := widget.NewButton(it.Label, func() { v.do(a) })
+		if i == 0 {
+			b.Importance = widget.HighImportance
+		}
+		objs = append(objs, b)
+	}
+	objs = append(objs, widget.NewButton(labelLater, v.later))
+	v.buttons.Objects = objs
+	v.buttons.Refresh()
+}
+
+// button is the button with this label, or nil.
+func (v *popupView) button(label string) *widget.Button {
+	for _, o := range v.buttons.Objects {
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			return b
+		}
+	}
+	return nil
+}
+
+// buttonLabels are the labels of the buttons, in order.
+func (v *popupView) buttonLabels() []string {
+	var s []string
+	for _, o := range v.buttons.Objects {
+		if b, ok := o.(*widget.Button); ok {
+			s = append(s, b.Text)
+		}
+	}
+	return s
+}
+
+// fit is the window size that shows all of the content: popupWidth wide
+// (wider only if one button needs it), as tall as the wrapped text and
+// buttons. Wrapped text and buttons know their height only once laid out
+// at their width, hence the resize before the second measure.
+func (v *popupView) fit() fyne.Size {
+	pad := 2 * theme.Padding() // the window's padding around its content
+	width := max(popupWidth-pad, v.buttons.MinSize().Width)
+	v.content.Resize(fyne.NewSize(width, v.content.MinSize().Height))
+	h := v.content.MinSize().Height
+	v.content.Resize(fyne.NewSize(width, h))
+	return fyne.NewSize(width+pad, h+pad)
+}
+
+// updatePopup shows the popup while the keeper says a person must act,
+// updates it as the cause changes, and closes it when that is over. UI
+// goroutine.
+func (t *trayApp) updatePopup(st runner.Status) {
+	if !needsUser(st) {
+		if st.Session.State == session.Authenticated || quiet(st) {
+			t.popupLater = nil // the loss is over: a new one may pop up
+		}
+		t.closePopup()
+		return
+	}
+	cause := st.Session.Cause
+	if t.popupLater[cause] {
+		t.closePopup()
+		return
+	}
+	if t.popupWin == nil {
+		if textFor(cause).NoPopup {
+			return
+		}
+		t.popupWin = t.app.NewWindow(textFor(cause).Title)
+		t.popup = newPopupView(t.do, t.dismissPopup)
+		t.popupWin.SetContent(t.popup.content)
+		t.popupWin.SetCloseIntercept(t.dismissPopup)
+		t.popupCause = ""
+	}
+	t.popup.show(st)
+	if cause != t.popupCause {
+		t.popupCause = cause
+		t.popupWin.SetTitle(textFor(cause).Title)
+		t.popupWin.Resize(t.popup.fit())
+	}
+	if !t.popupOpen {
+		// Placed from the screen's size and its own: centred, so all of
+		// it is on screen whatever the panel and the window manager do.
+		t.popupWin.CenterOnScreen()
+		t.popupWin.Show()
+		t.shown("popup")
+		t.popupOpen = true
+	}
+}
+
+// closePopup closes the popup window; the next one is made anew.
+func (t *trayApp) closePopup() {
+	if t.popupWin != nil {
+		t.popupWin.Close()
+	}
+	t.popupWin, t.popup, t.popupOpen, t.popupCause = nil, nil, false, ""
+}
+
+// dismissPopup is "Later": the popup stays away for this cause until the
+// session is back.
+func (t *trayApp) dismissPopup() {
+	if t.popupLater == nil {
+		t.popupLater = map[session.Cause]bool{}
+	}
+	t.popupLater[t.popupCause] = true
+	t.closePopup()
+}
