@@ -2,6 +2,8 @@ module github.com/ibkr-tray/ibkr-tray
 
 go 1.26
 
+toolchain go1.27.3
+
 require (
 	fyne.io/fyne/v2 v2.7.1
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58
