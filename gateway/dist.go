@@ -11,7 +11,7 @@ import (
 	"runtime"
 	"strconv"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // DownloadPage is where IBKR offers the Client Portal Gateway (the zip
