@@ -19,6 +19,12 @@ STATICCHECK_VERSION := v0.8.2
 # by an older Go cannot read the newer standard library.
 TOOLS := $(HOME)/.cache/ibkr-tray/tools/$(GOTOOLCHAIN)
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+GOVULNCHECK_VERSION := v1.9.0
+GOVULNCHECK := $(TOOLS)/govulncheck-$(GOVULNCHECK_VERSION)/govulncheck
+# The golang.org/x/vulndb snapshot the offline database is built from (pinned
+# so that CI is repeatable; `make vuln VULNDB_VERSION=latest` checks against
+# the newest advisories the module proxy has).
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 
 # Packages from ../shared/desktop-stack-notes.md: cgo + GL + X11 to build
 # Fyne; Xvfb, D-Bus, gnome-keyring and Chromium to run and test.
@@ -62,6 +68,11 @@ lint: ## gofmt, go vet (linux, darwin, windows) and staticcheck
 	GOOS=windows CGO_ENABLED=0 $(GO) vet ./gateway/... ./session/...
 	@test -x $(STATICCHECK) || GOBIN=$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(STATICCHECK) ./...
+
+.PHONY: vuln
+vuln: ## Look for known vulnerabilities the code reaches (govulncheck, offline database from golang.org/x/vulndb)
+	@test -x $(GOVULNCHECK) || GOBIN=$(dir $(GOVULNCHECK)) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	db=$$(.ci/vulndb $(VULNDB_VERSION)) && $(GOVULNCHECK) -db file://$$db ./...
 
 .PHONY: clean
 clean: ## Remove the built binary
