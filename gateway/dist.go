@@ -11,9 +11,9 @@ import (
 	"runtime"
 	"strconv"
 
-	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
+	"go.yaml.in/yaml/v3"
 
-	"gopkg.in/yaml.v3"
+	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
 )
 
 // DownloadPage is where IBKR offers the Client Portal Gateway (the zip

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 	"github.com/ibkr-tray/ibkr-tray/session/login"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 )
 
 // These tests run the keeper against the gateway simulator over real HTTPS
@@ -112,9 +112,7 @@ func startE2E(t testing.TB, so func(o *sim.Options), store secrets.Store, ko fun
 	if testing.Short() {
 		t.Skip("drives Chromium against the simulator")
 	}
-	if _, err := os.Stat(chromium); err != nil && os.Getenv("IBKR_TRAY_REQUIRE_DESKTOP") == "" {
-		t.Skipf("no Chromium at %s (install the chromium package; make test requires it)", chromium)
-	}
+	desktoptest.RequireTools(t, "chromium")
 	e := &e2e{t: t, clock: &testClock{}, events: make(chan stateEvent, 64)}
 	o := e2eSim(e.clock)
 	if so != nil {

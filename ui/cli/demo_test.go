@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 )
 
 // TestStatusLoginLogoutDriveAHeadlessDemo runs `headless --demo` (the
@@ -21,9 +22,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium against the simulator")
 	}
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Skip("no Chromium")
-	}
+	desktoptest.RequireTools(t, "chromium")
 	headlessEnv(t)
 	tmp, err := os.MkdirTemp("", "ibt") // short: Chromium's socket path
 	if err != nil {

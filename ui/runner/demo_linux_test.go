@@ -117,9 +117,7 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium against the simulator")
 	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("no Chromium at " + chromium)
-	}
+	desktoptest.RequireTools(t, "chromium")
 	home := t.TempDir()
 	for _, v := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME"} {
 		d := filepath.Join(home, strings.ToLower(v))
