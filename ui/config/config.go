@@ -67,7 +67,22 @@ type Config struct {
 	TickleInterval Duration `json:"tickleInterval"`
 	// ReadyTimeout is how long a gateway start may take.
 	ReadyTimeout Duration `json:"readyTimeout"`
+
+	// OnStateChange are commands run on each change of the session or
+	// gateway state (docs/headless.md, "Hooks"). Each is an argv list, run
+	// without a shell: ["/usr/local/bin/tell-my-bot", "--quiet"].
+	OnStateChange [][]string `json:"onStateChange,omitempty"`
+	// Webhooks are URLs that get the same facts as a JSON POST.
+	Webhooks []string `json:"webhooks,omitempty"`
+	// WebhooksAllowRemote lets Webhooks name a host off this computer (a
+	// phone notification service, a chat): the user's explicit choice.
+	WebhooksAllowRemote bool `json:"webhooksAllowRemote,omitempty"`
+	// HookTimeout bounds each hook command and each webhook try.
+	HookTimeout Duration `json:"hookTimeout,omitempty"`
 }
+
+// DefaultHookTimeout bounds a hook command or a webhook try.
+const DefaultHookTimeout = 10 * time.Second
 
 // DefaultStatusAddr is the status endpoint's address. Not 5000/5001: users
 // give those to gateways.
@@ -82,6 +97,7 @@ func Default() Config {
 		StatusAddr:            DefaultStatusAddr,
 		TickleInterval:        Duration(session.DefaultTickleInterval),
 		ReadyTimeout:          Duration(60 * time.Second),
+		HookTimeout:           Duration(DefaultHookTimeout),
 	}
 }
 
@@ -221,7 +237,7 @@ func (c Config) Validate() error {
 	if time.Duration(c.TickleInterval) < time.Second || time.Duration(c.TickleInterval) > time.Minute {
 		return errors.New("the tickle interval must be between 1s and 1m (IBKR allows one tickle a second and drops idle sessions after about 5 minutes)")
 	}
-	return nil
+	return c.validateHooks()
 }
 
 // Duration is a time.Duration written as "5s" in the settings file.
