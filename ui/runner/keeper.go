@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
@@ -14,7 +15,7 @@ import (
 // gatewayURL), the credential store, and the login template. wait is the
 // keeper's brokerage wait as made (0: its default), which Reconfigure
 // passes on unchanged.
-func newKeeper(o Options, gatewayURL string) (k *session.Keeper, wait time.Duration, err error) {
+func newKeeper(o Options, gatewayURL string, wrap func(http.RoundTripper) http.RoundTripper) (k *session.Keeper, wait time.Duration, err error) {
 	c := o.Config
 	base := gatewayURL
 	if c.GatewayURL != "" {
@@ -25,6 +26,8 @@ func newKeeper(o Options, gatewayURL string) (k *session.Keeper, wait time.Durat
 		AllowRemote: c.AllowRemoteGateway,
 		CAFile:      c.CAFile,
 		Logger:      o.Logger,
+		// Times the calls for /metrics.
+		WrapTransport: wrap,
 	})
 	if err != nil {
 		return nil, 0, err
