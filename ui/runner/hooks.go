@@ -24,8 +24,12 @@ import (
 // order, from one goroutine (an outbox); each has a timeout, after which
 // its process group is killed. Their output goes to the log, bounded.
 
-// maxHookOutput bounds the output of one hook run that goes to the log.
-const maxHookOutput = 4096
+// maxHookOutput and maxHookLines bound the output of one hook run that
+// goes to the log.
+const (
+	maxHookOutput = 4096
+	maxHookLines  = 40
+)
 
 // notifier sends each event to the hooks and to each webhook, each
 // through its own outbox.
@@ -115,11 +119,12 @@ func (h *hooks) runOne(ctx context.Context, argv, env []string, e Event) {
 	start := time.Now()
 	err := cmd.Run()
 	took := time.Since(start).Round(time.Millisecond)
-	for line := range out.lines() {
+	lines, cut := out.lines(maxHookLines)
+	for _, line := range lines {
 		h.log.Info("hook output", "hook", name, "line", line)
 	}
-	if out.cut > 0 {
-		h.log.Info("hook output cut short", "hook", name, "bytesNotLogged", out.cut)
+	if cut > 0 {
+		h.log.Info("hook output cut short", "hook", name, "bytesNotLogged", cut)
 	}
 	switch {
 	case ctx.Err() == context.DeadlineExceeded:
@@ -185,17 +190,19 @@ func (b *boundedBuffer) Write(p []byte) (int, error) {
 	return n, nil // the rest is counted, not refused
 }
 
-// lines are the kept output's lines.
-func (b *boundedBuffer) lines() func(yield func(string) bool) {
-	return func(yield func(string) bool) {
-		b.mu.Lock()
-		text := b.buf.String()
-		b.mu.Unlock()
-		sc := bufio.NewScanner(strings.NewReader(text))
-		for sc.Scan() {
-			if !yield(sc.Text()) {
-				return
-			}
+// lines are the first n lines kept, and how many bytes were not.
+func (b *boundedBuffer) lines(n int) (lines []string, cut int) {
+	b.mu.Lock()
+	text, cut := b.buf.String(), b.cut
+	b.mu.Unlock()
+	sc := bufio.NewScanner(strings.NewReader(text))
+	read := 0
+	for sc.Scan() {
+		if len(lines) == n {
+			return lines, cut + len(text) - read
 		}
+		lines = append(lines, sc.Text())
+		read += len(sc.Bytes()) + 1
 	}
+	return lines, cut
 }
