@@ -256,7 +256,9 @@ func TestMetricsCountLoginsAndRecoveriesFromStatusChanges(t *testing.T) {
 	})
 	step(time.Second, func(s *session.Status) { s.State, s.LoginRunning = session.NotAuthenticated, false })
 	// One that works: the in-row count is taken back.
-	step(time.Second, func(s *session.Status) { s.State, s.LoginRunning, s.FailedLoginsInRow, s.FailedLoginsToday = session.LoggingIn, true, 1, 2 })
+	step(time.Second, func(s *session.Status) {
+		s.State, s.LoginRunning, s.FailedLoginsInRow, s.FailedLoginsToday = session.LoggingIn, true, 1, 2
+	})
 	step(time.Second, func(s *session.Status) {
 		s.State, s.LoginRunning, s.FailedLoginsInRow, s.FailedLoginsToday = session.Authenticated, false, 0, 1
 		s.LastLogin, s.LastLoginMethod = now, "browser"
@@ -272,7 +274,9 @@ func TestMetricsCountLoginsAndRecoveriesFromStatusChanges(t *testing.T) {
 	step(10*time.Second, func(s *session.Status) { s.State = session.Authenticated })
 	// Logged out by the user, then logged in by hand: not a recovery.
 	step(time.Minute, func(s *session.Status) { s.State = session.LoggedOut })
-	step(time.Minute, func(s *session.Status) { s.State, s.NeedsYou, s.Cause = session.WaitingForManualLogin, true, session.CauseManualLoginWait })
+	step(time.Minute, func(s *session.Status) {
+		s.State, s.NeedsYou, s.Cause = session.WaitingForManualLogin, true, session.CauseManualLoginWait
+	})
 	step(time.Minute, func(s *session.Status) { s.Cause = session.CauseManualLoginTimedOut })
 	step(time.Minute, func(s *session.Status) {
 		s.State, s.NeedsYou, s.Cause, s.LastLogin, s.LastLoginMethod = session.Authenticated, false, "", now.Add(time.Minute), "manual"
