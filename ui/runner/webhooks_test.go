@@ -110,6 +110,7 @@ func TestWebhookOffThisComputerNeedsTheAllowSetting(t *testing.T) {
 		{"https://ntfy.sh/my-topic", false, "set webhooksAllowRemote to true"},
 		{"https://192.168.1.9/x", false, "set webhooksAllowRemote to true"},
 		{"https://ntfy.sh/my-topic", true, ""},
+		{"https://ntfy.sh/my-topic?tpl=1&t=IBKR+{{.state}}&m={{.text}}", true, ""}, // docs/headless.md's sample
 		{"ftp://127.0.0.1/x", false, "not an http:// or https:// URL"},
 		{"https://user:pw@ntfy.sh/x", true, "user name or password in its URL"},
 	}
