@@ -104,7 +104,7 @@ func (m *metrics) watchState(status func() Status, now func() time.Time) {
 
 // handler serves the registry.
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: nil})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
 // sawSSODH notes a successful ssodh/init call.
