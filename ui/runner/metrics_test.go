@@ -248,7 +248,13 @@ func TestMetricsCountLoginsAndRecoveriesFromStatusChanges(t *testing.T) {
 		f(&s.Session)
 		w.see(s)
 	}
-	step(0, func(s *session.Status) { s.State = session.NotAuthenticated })
+	step(0, func(s *session.Status) { s.State = session.Connecting })
+	// The keeper reads the counts of an earlier run from its state file:
+	// not a failure of this one.
+	step(0, func(s *session.Status) {
+		s.State, s.FailedLoginsInRow, s.FailedLoginsToday = session.NotAuthenticated, 2, 3
+	})
+	step(0, func(s *session.Status) { s.FailedLoginsInRow, s.FailedLoginsToday = 0, 0 }) // the user reset the cap
 	// An automated login that fails: counted once it is over (the keeper
 	// counts it failed while it runs).
 	step(time.Second, func(s *session.Status) {
@@ -317,7 +323,7 @@ func TestMetricsCountLoginsAndRecoveriesFromStatusChanges(t *testing.T) {
 	for _, e := range sent {
 		got = append(got, e.Previous+">"+e.State+flag(e.NeedsYou))
 	}
-	want := ">NotAuthenticated0 NotAuthenticated>LoggingIn0 LoggingIn>NotAuthenticated0 NotAuthenticated>LoggingIn0 LoggingIn>Authenticated0 " +
+	want := ">Connecting0 Connecting>NotAuthenticated0 NotAuthenticated>LoggingIn0 LoggingIn>NotAuthenticated0 NotAuthenticated>LoggingIn0 LoggingIn>Authenticated0 " +
 		"Authenticated>Reauthenticating0 Reauthenticating>Authenticated0 Authenticated>IBKRUnreachable0 IBKRUnreachable>Authenticated0 " +
 		"Authenticated>LoggedOut0 LoggedOut>WaitingForManualLogin1 WaitingForManualLogin>WaitingForManualLogin1 WaitingForManualLogin>Authenticated0"
 	if strings.Join(got, " ") != want {

@@ -31,6 +31,7 @@ type watcher struct {
 	// The failed-login counts when no login ran: the keeper counts an
 	// attempt as failed while it runs, and takes it back on success.
 	settledToday, settledInRow int
+	loginRan                   bool // a login ran since they were settled
 }
 
 // run watches until ctx ends.
@@ -103,12 +104,18 @@ func (w *watcher) count(prev, cur Status, now time.Time) {
 		}
 	}
 	// Automated logins that failed: the failed-login counts rose between
-	// two moments with no login running.
+	// two moments with no login running, with a login seen in between
+	// (the counts the keeper reads from its state file at start are old
+	// news).
+	if c.LoginRunning || c.State == session.LoggingIn {
+		w.loginRan = true
+	}
 	if !c.LoginRunning {
-		if d := max(c.FailedLoginsToday-w.settledToday, c.FailedLoginsInRow-w.settledInRow, 0); d > 0 {
+		if d := max(c.FailedLoginsToday-w.settledToday, c.FailedLoginsInRow-w.settledInRow, 0); d > 0 && w.loginRan {
 			m.logins.WithLabelValues(loginAutomated, resultFailure).Add(float64(d))
 		}
 		w.settledToday, w.settledInRow = c.FailedLoginsToday, c.FailedLoginsInRow
+		w.loginRan = c.State == session.LoggingIn
 	}
 	// A manual login that failed: the wait for it timed out.
 	if c.Cause == session.CauseManualLoginTimedOut && p.Cause != c.Cause {
