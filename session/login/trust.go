@@ -19,8 +19,8 @@ import (
 // exactly the key the gateway presents now: Chromium's
 // --ignore-certificate-errors-spki-list takes base64 SHA-256 hashes of
 // SubjectPublicKeyInfo (RFC 7469's pin format) and ignores errors only for
-// chains holding one of those keys. It needs --user-data-dir, which the
-// login browser always has (a fresh profile).
+// chains holding one of those keys. Chromium documents that it needs
+// --user-data-dir, which the login browser always has (a fresh profile).
 
 // certFetchTimeout bounds the TLS handshake that reads the certificate.
 const certFetchTimeout = 10 * time.Second
