@@ -391,3 +391,24 @@ func TestDispatcherAnswersPlainTextLikeTheRealGateway(t *testing.T) {
 		})
 	}
 }
+
+// RefuseBrokerage from the start is how a distribution keeps the fault
+// across a restart of its gateway (root/sim.json carries it).
+func TestRefuseBrokerageFromTheStartSurvivesTheSettingsFile(t *testing.T) {
+	o := testOptions(newFakeClock())
+	o.RefuseBrokerage = true
+	back, err := toSettings(o).options()
+	if err != nil || !back.RefuseBrokerage {
+		t.Fatalf("settings round trip: %v, RefuseBrokerage %v", err, back.RefuseBrokerage)
+	}
+	back.Now = o.Now
+	s := startSim(t, back)
+	c := newClient(t, s)
+	if f := fault(c.simState(), "refuse-brokerage"); f == nil || f.Until != nil {
+		t.Fatalf("faults %+v, want refuse-brokerage until reset", c.simState().Faults)
+	}
+	c.paperLogin()
+	if a, conn, _ := c.authStatus(); a || !conn {
+		t.Errorf("authenticated %v connected %v, want false true", a, conn)
+	}
+}
