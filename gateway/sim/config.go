@@ -139,6 +139,15 @@ func readSettingsFile(path string, st *settings, optional bool) error {
 	if err != nil {
 		return fmt.Errorf("cannot read the simulator settings: %w", err)
 	}
+	// The file's accounts replace the defaults whole: decoding into the
+	// default list would keep a default's fields that the file leaves out
+	// (paper: false is omitted, so a second account became a paper one).
+	var accounts struct {
+		Accounts json.RawMessage `json:"accounts"`
+	}
+	if json.Unmarshal(b, &accounts) == nil && accounts.Accounts != nil {
+		st.Accounts = nil
+	}
 	if err := json.Unmarshal(b, st); err != nil {
 		return fmt.Errorf("the simulator settings %s are not valid JSON: %w", path, err)
 	}
