@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -137,7 +139,7 @@ func writePortConf(d Dist, port int) (string, error) {
 	out.Write(b[m[6]:]) // closing quote, rest of the line and file
 	rel := filepath.Join("root", PortConf)
 	dst := filepath.Join(d.Dir, rel)
-	if err := os.WriteFile(dst, out.Bytes(), 0o600); err != nil {
+	if err := fsutil.WriteFile(dst, out.Bytes(), 0o600); err != nil {
 		return "", fmt.Errorf("cannot write %s (a copy of conf.yaml with port %d; your conf.yaml stays as it is): %w", dst, port, err)
 	}
 	return rel, nil

@@ -64,7 +64,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ibkr-tray:", err)
 		return 2
 	}
-	cfg, err := config.Load(paths.ConfigFile)
+	cfg, warnings, err := config.Open(paths.ConfigFile)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "ibkr-tray:", w)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "ibkr-tray:", err)
 		return 1
@@ -85,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Paths: paths, Config: cfg, Demo: *demo, Deps: defaultDeps(cfg.SecretsFile),
 		Autostart: autostart.Entry{Profile: paths.Profile}, Log: log, NoTray: trayMissing(),
 	})
+	t.tellSettingsWarnings(warnings)
 	if trayHook != nil {
 		trayHook(t)
 	}

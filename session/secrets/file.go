@@ -8,8 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
 )
 
 // File returns a store in the file at path, for computers without a
@@ -167,35 +168,15 @@ func jsonPlace(err error) string {
 	return "it is not JSON"
 }
 
-// write replaces the file atomically with a new one of mode 0600.
+// write replaces the file atomically (fsutil.WriteFile) with a new one of
+// mode 0600.
 func (f *fileStore) write(content fileContent) error {
 	b, err := json.MarshalIndent(content, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(f.path)
-	tmp, err := os.CreateTemp(dir, ".ibkr-tray-secrets-*") // mode 0600
-	if err != nil {
-		return fmt.Errorf("cannot write the secrets file in %s: %w", dir, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		tmp.Close()
-		return fmt.Errorf("cannot make the secrets file private: %w", err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot write the secrets file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot write the secrets file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write the secrets file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return fmt.Errorf("cannot replace the secrets file %s: %w", f.path, err)
+	if err := fsutil.WriteFile(f.path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("cannot write the secrets file %s: %w", f.path, err)
 	}
 	return nil
 }

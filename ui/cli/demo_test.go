@@ -45,7 +45,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 
 	h := startHeadless(t, "--demo", "--status-addr", "127.0.0.1:0", "--fault-every", "0")
 	r := h.r
-	flags := []string{"--status-addr", r.Addr()}
+	flags := []string{"--profile", "demo"} // its control socket, found as a user finds it
 	poll(t, 30*time.Second, "the demo's first login", func() bool { return r.Status().Session.State == session.Authenticated })
 	if !r.Status().Demo {
 		t.Error("the status does not say demo")

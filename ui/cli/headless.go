@@ -42,9 +42,10 @@ func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error
 	fs.Usage = usage(fs, "headless [--gateway-dir DIR] [--port N] [--profile NAME] [--status-addr HOST:PORT]\n       ibkr-tray headless --demo [--status-addr HOST:PORT] [--fault-every 1m]",
 		"Runs the Client Portal Gateway with no GUI and keeps it running and logged in:\n"+
 			"restarts it when it dies or hangs, logs in again when the session ends, and\n"+
-			"stops it on SIGINT or SIGTERM. Serves GET /status, /livez and /readyz (200 when\n"+
-			"the session is authenticated) and POST /login, /logout and /restart on the\n"+
-			"status address. Flags override the profile's settings file.\n\n"+
+			"stops it on SIGINT or SIGTERM. Serves GET /status (states only), /livez and\n"+
+			"/readyz (200 when the session is authenticated) on the status address, and\n"+
+			"the commands and the whole status on the profile's control socket, for you\n"+
+			"alone. Flags override the profile's settings file.\n\n"+
 			"--demo runs the built-in gateway simulator with a made-up user instead, and\n"+
 			"breaks the session now and then so you can watch it recover.")
 	dir := fs.String("gateway-dir", "", "the unzipped clientportal.gw `folder` (default: gatewayDir in the settings)")
@@ -78,7 +79,10 @@ func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error
 	if err != nil {
 		return headlessOptions{}, exitError, err
 	}
-	c, err := config.Load(paths.ConfigFile)
+	c, warnings, err := config.Open(paths.ConfigFile)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "ibkr-tray headless:", w)
+	}
 	if err != nil {
 		return headlessOptions{}, exitError, err
 	}

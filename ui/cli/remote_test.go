@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -41,12 +42,31 @@ func (f *fakeApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(st)
 }
 
+// startFakeApp serves f on a unix socket, as the app's control socket.
 func startFakeApp(t *testing.T, states ...session.State) (*fakeApp, *remote) {
 	t.Helper()
 	f := &fakeApp{states: states}
-	srv := httptest.NewServer(f)
+	sock := filepath.Join(shortDir(t), "app.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(f)
+	srv.Listener = l
+	srv.Start()
 	t.Cleanup(srv.Close)
-	return f, &remote{addr: strings.TrimPrefix(srv.URL, "http://"), http: srv.Client()}
+	return f, &remote{socket: sock, http: runner.ControlClient(sock, 10*time.Second)}
+}
+
+// shortDir is a fresh folder with a path short enough for a unix socket.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "ibt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }
 
 func TestWaitAuthenticatedFollowsStatesUntilAuthenticated(t *testing.T) {
@@ -103,16 +123,20 @@ func TestCommandsArePosted(t *testing.T) {
 }
 
 func TestNoAppRunningSaysHowToStartIt(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	dir := shortDir(t)
+	stale := filepath.Join(dir, "stale.sock")
+	ln, err := net.Listen("unix", stale)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
-	r := &remote{addr: addr, http: &http.Client{Timeout: 2 * time.Second}}
-	_, err = r.status(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "ibkr-tray is not running") {
-		t.Fatalf("want a sentence saying the app is not running, got %v", err)
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close() // the file stays, nothing listens: a crashed app
+	for _, sock := range []string{filepath.Join(dir, "none.sock"), stale} {
+		r := &remote{socket: sock, http: runner.ControlClient(sock, 2*time.Second)}
+		_, err = r.status(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "ibkr-tray is not running") {
+			t.Errorf("%s: want a sentence saying the app is not running, got %v", sock, err)
+		}
 	}
 }
 

@@ -121,13 +121,14 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 		t.Skip("no Chromium at " + chromium)
 	}
 	home := t.TempDir()
-	for _, v := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"} {
+	for _, v := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME"} {
 		d := filepath.Join(home, strings.ToLower(v))
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
 		t.Setenv(v, d)
 	}
+	t.Setenv("XDG_RUNTIME_DIR", shortDir(t)) // the control socket's path is short
 	// A short TMPDIR of its own (Chromium's socket path must stay under
 	// 108 bytes), searched at the end like the rest.
 	tmp, err := os.MkdirTemp("", "ibt")
@@ -178,7 +179,7 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 	if len(diags) == 0 {
 		t.Error("the failed login left no diagnostics to search")
 	}
-	if code, _ := get(t, r, "POST", "/login"); code != http.StatusAccepted {
+	if code, _ := ctl(t, r, "POST", "/login"); code != http.StatusAccepted {
 		t.Errorf("POST /login = %d", code)
 	}
 	first := waitStatus(t, r, "the first login", func(st Status) bool { return st.Session.State == session.Authenticated })
@@ -225,14 +226,14 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 		t.Errorf("after expire-brokerage: method %q, %d browser logins; want reauthenticate and no new login", reauth.Session.LastLoginMethod, watch.count())
 	}
 
-	if code, _ := get(t, r, "POST", "/logout"); code != http.StatusAccepted {
+	if code, _ := ctl(t, r, "POST", "/logout"); code != http.StatusAccepted {
 		t.Errorf("POST /logout = %d", code)
 	}
 	waitStatus(t, r, "logged out", func(st Status) bool { return st.Session.State == session.NotAuthenticated })
 	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "NotAuthenticated") {
 		t.Errorf("/readyz = %d %q after logout", code, body)
 	}
-	_, statusJSON := get(t, r, "GET", "/status")
+	_, statusJSON := ctl(t, r, "GET", "/status")
 	if simState(t, inj.SimURL).Session != nil {
 		t.Errorf("the simulator still has a session after logout (last error %q)", r.Status().Session.LastError)
 	}

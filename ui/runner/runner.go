@@ -66,14 +66,17 @@ type Options struct {
 }
 
 // Runner runs the gateway supervisor and the session keeper, and serves
-// their status on a loopback endpoint. The tray and the headless mode both
+// their state on a loopback endpoint and their status and commands on the
+// user's control socket. The tray and the headless mode both
 // use one. It never imports Fyne.
 type Runner struct {
-	opts       Options
+	opts       Options // as made: Reconfigure compares with opts.Config
 	log        *slog.Logger
 	supervisor *gateway.Supervisor
 	session    Session
 	statusAddr string
+	// brokerageWait is the keeper's LoginWait as made (0: its default).
+	brokerageWait time.Duration
 	// background runs beside the supervisor and the keeper until Run's
 	// context ends (the demo's fault injector).
 	background []func(ctx context.Context)
@@ -115,22 +118,24 @@ func New(o Options) (*Runner, error) {
 		return nil, err
 	}
 	sess := o.Session
+	var wait time.Duration
 	if sess == nil {
-		k, err := newKeeper(o, sup.URL())
+		k, w, err := newKeeper(o, sup.URL())
 		if err != nil {
 			return nil, err
 		}
-		sess = k
+		sess, wait = k, w
 	}
 	return &Runner{
-		opts:       o,
-		log:        o.Logger,
-		supervisor: sup,
-		session:    sess,
-		statusAddr: addr,
-		listening:  make(chan struct{}),
-		done:       make(chan struct{}),
-		subs:       map[chan struct{}]struct{}{},
+		opts:          o,
+		log:           o.Logger,
+		supervisor:    sup,
+		session:       sess,
+		statusAddr:    addr,
+		brokerageWait: wait,
+		listening:     make(chan struct{}),
+		done:          make(chan struct{}),
+		subs:          map[chan struct{}]struct{}{},
 	}, nil
 }
 
@@ -147,7 +152,7 @@ func CheckStatusAddr(addr string) (string, error) {
 	if host != "localhost" {
 		ip := net.ParseIP(host)
 		if ip == nil || !ip.IsLoopback() {
-			return "", fmt.Errorf("the status address %s is not on loopback; the status endpoint takes commands without a password, so it only listens on 127.0.0.1, ::1 or localhost", addr)
+			return "", fmt.Errorf("the status address %s is not on loopback; the status endpoint answers without a password, so it only listens on 127.0.0.1, ::1 or localhost", addr)
 		}
 	}
 	if port == "5000" || port == "5001" {
@@ -229,6 +234,10 @@ func (r *Runner) CredentialsChanged() { r.session.CredentialsChanged() }
 // its address.
 func (r *Runner) Listening() <-chan struct{} { return r.listening }
 
+// ControlSocket is the path of the control socket (commands and the
+// detailed status, for this user only).
+func (r *Runner) ControlSocket() string { return r.opts.Paths.ControlSocket }
+
 // Addr is the status endpoint's address once it listens ("" before).
 func (r *Runner) Addr() string {
 	a, _ := r.addr.Load().(string)
@@ -274,10 +283,16 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the status endpoint cannot listen on %s (%v); is another copy of ibkr-tray running with another profile? Choose another address with --status-addr or statusAddr in the settings", r.statusAddr, err)
 	}
+	cl, err := listenControl(r.opts.Paths.ControlSocket)
+	if err != nil {
+		l.Close()
+		return err
+	}
 	r.addr.Store(l.Addr().String())
-	srv := &http.Server{Handler: r.handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: r.publicHandler(), ReadHeaderTimeout: 5 * time.Second}
+	ctl := &http.Server{Handler: r.controlHandler(), ReadHeaderTimeout: 5 * time.Second}
 	close(r.listening)
-	r.log.Info("status endpoint listening", "addr", "http://"+l.Addr().String())
+	r.log.Info("status endpoint listening", "addr", "http://"+l.Addr().String(), "controlSocket", cl.Addr().String())
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -297,8 +312,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		wg.Go(func() { f(ctx) })
 	}
 	wg.Go(func() { r.relay(ctx) })
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(l) }()
+	go func() { serveErr <- ctl.Serve(cl) }()
 
 	select {
 	case <-ctx.Done():
@@ -310,6 +326,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	shut, done := context.WithTimeout(context.Background(), 2*time.Second)
 	defer done()
 	_ = srv.Shutdown(shut)
+	_ = ctl.Shutdown(shut) // closing the listener removes the socket
 	r.notify()
 	return supErr
 }

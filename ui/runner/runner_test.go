@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ import (
 
 // TestMain lets run.sh start this test binary as the simulator.
 func TestMain(m *testing.M) {
+	dialChild()
 	simtest.RunChild()
 	os.Exit(m.Run())
 }
@@ -92,13 +94,19 @@ func simRunner(t *testing.T, sess Session, adjust ...func(*Options)) *Runner {
 	t.Helper()
 	o := sim.DefaultOptions()
 	o.TermDelay = 0
+	return simRunnerOf(t, o, sess, adjust...)
+}
+
+// simRunnerOf is simRunner with the simulator's options.
+func simRunnerOf(t *testing.T, o sim.Options, sess Session, adjust ...func(*Options)) *Runner {
+	t.Helper()
 	dir, _ := simtest.FreeDist(t, o)
 	c := config.Default()
 	c.GatewayDir = dir
 	c.StatusAddr = "127.0.0.1:0"
 	opts := Options{
 		Config:      c,
-		Paths:       config.Paths{Profile: "test", StateDir: t.TempDir()},
+		Paths:       config.Paths{Profile: "test", StateDir: t.TempDir(), ControlSocket: filepath.Join(shortDir(t), "ibkr-tray", "test.sock")},
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Session:     sess,
 		Credentials: secrets.Memory(secrets.Credentials{}),
@@ -119,6 +127,19 @@ func simRunner(t *testing.T, sess Session, adjust ...func(*Options)) *Runner {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// shortDir is a fresh folder with a short path, as /run/user/UID is: a
+// unix socket's path must stay under 104 bytes, and t.TempDir's names the
+// test.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "ibt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }
 
 // run runs r until the test ends (or stop is called) and returns stop.
@@ -144,6 +165,7 @@ func run(t *testing.T, r *Runner) (stop func() error) {
 	select {
 	case <-r.Listening():
 	case err := <-done:
+		once.Do(func() { cancel() }) // Run is over: stop has nothing to wait for
 		t.Fatalf("Run: %v", err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the status endpoint did not listen within 10s")
@@ -151,9 +173,21 @@ func run(t *testing.T, r *Runner) (stop func() error) {
 	return stop
 }
 
+// get sends a request to the loopback TCP address (anyone's door).
 func get(t *testing.T, r *Runner, method, path string, header ...string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, "http://"+r.Addr()+path, nil)
+	return send(t, http.DefaultClient, "http://"+r.Addr(), method, path, header...)
+}
+
+// ctl sends a request over the control socket (the user's door).
+func ctl(t *testing.T, r *Runner, method, path string, header ...string) (int, string) {
+	t.Helper()
+	return send(t, ControlClient(r.ControlSocket(), 10*time.Second), ControlURL, method, path, header...)
+}
+
+func send(t *testing.T, c *http.Client, base, method, path string, header ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		if header[i] == "Host" {
 			req.Host = header[i+1]
@@ -161,7 +195,7 @@ func get(t *testing.T, r *Runner, method, path string, header ...string) (int, s
 			req.Header.Set(header[i], header[i+1])
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +234,7 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "the session is NeedsManualLogin") {
 		t.Errorf("/readyz = %d %s with the gateway running and no session", code, body)
 	}
-	code, body := get(t, r, "GET", "/status")
+	code, body := ctl(t, r, "GET", "/status")
 	var st Status
 	if err := json.Unmarshal([]byte(body), &st); err != nil || code != http.StatusOK {
 		t.Fatalf("/status = %d %s (%v)", code, body, err)
@@ -223,8 +257,11 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if code, body := get(t, r, tt.method, tt.path, tt.header...); code != tt.want {
+			if code, body := ctl(t, r, tt.method, tt.path, tt.header...); code != tt.want {
 				t.Errorf("%s %s = %d %s, want %d", tt.method, tt.path, code, body, tt.want)
+			}
+			if code, body := get(t, r, tt.method, tt.path, tt.header...); code != tt.want && code != http.StatusNotFound {
+				t.Errorf("over TCP: %s %s = %d %s, want %d or 404", tt.method, tt.path, code, body, tt.want)
 			}
 		})
 	}
@@ -232,7 +269,7 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 		t.Fatalf("a refused request restarted the gateway")
 	}
 
-	if code, _ := get(t, r, "POST", "/restart"); code != http.StatusAccepted {
+	if code, _ := ctl(t, r, "POST", "/restart"); code != http.StatusAccepted {
 		t.Errorf("POST /restart = %d", code)
 	}
 	second := waitStatus(t, r, "a new gateway", func(st Status) bool {
@@ -260,6 +297,8 @@ type fakeKeeper struct {
 	logins   atomic.Int32
 	ran      atomic.Bool
 	finished atomic.Bool
+	// settings are the Reconfigure calls, in order.
+	settings []session.Settings
 }
 
 func (k *fakeKeeper) Run(ctx context.Context) error {
@@ -296,7 +335,11 @@ func (k *fakeKeeper) LoginInBrowser()                      {}
 func (k *fakeKeeper) CancelLogin()                         {}
 func (k *fakeKeeper) CredentialsChanged()                  {}
 func (k *fakeKeeper) GatewayChanged(session.GatewayFacts)  {}
-func (k *fakeKeeper) Reconfigure(session.Settings)         {}
+func (k *fakeKeeper) Reconfigure(s session.Settings) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.settings = append(k.settings, s)
+}
 
 func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 	k := &fakeKeeper{state: session.NotAuthenticated, ch: make(chan struct{}, 1)}
@@ -314,7 +357,7 @@ func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 			t.Fatal("the keeper was not told that the gateway came up")
 		}
 	}
-	if code, _ := get(t, r, "POST", "/login"); code != http.StatusAccepted || k.logins.Load() != 1 {
+	if code, _ := ctl(t, r, "POST", "/login"); code != http.StatusAccepted || k.logins.Load() != 1 {
 		t.Errorf("POST /login = %d, logins %d", code, k.logins.Load())
 	}
 	k.set(session.Authenticated)
@@ -367,7 +410,7 @@ func TestSessionIsGatewayDownAsSoonAsTheGatewayDies(t *testing.T) {
 // lifecycle, the folder and the lock.
 func TestStartDemoRunsUntilCanceledAndLeavesNothing(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	t.Setenv("XDG_RUNTIME_DIR", shortDir(t))
 	opts := DemoOptions{
 		StatusAddr: "127.0.0.1:0",
 		FaultEvery: -1,
