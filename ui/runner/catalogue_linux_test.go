@@ -257,8 +257,8 @@ func catalogue() []catCase {
 			},
 		},
 		{
-			name: "refuse-brokerage: each remedy once, at most 4 logins, then stop",
-			sim:  func(o *sim.Options) { o.RefuseBrokerage = true },
+			name:   "refuse-brokerage: each remedy once, at most 4 logins, then stop",
+			sim:    func(o *sim.Options) { o.RefuseBrokerage = true },
 			within: 60 * time.Second,
 			hold:   4 * time.Second,
 			want: catWant{
