@@ -8,8 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
@@ -19,10 +17,12 @@ import (
 )
 
 // Headless is `ibkr-tray headless`: the gateway supervisor, the session
-// keeper and the status endpoint without a GUI, for servers and tests. SIGINT and SIGTERM stop
-// it, and the gateway it started, cleanly (exit 0).
+// keeper and the status endpoint without a GUI, for servers and tests.
+// SIGINT, SIGTERM and SIGHUP stop it, and the gateway it started, cleanly
+// (exit 0); a second one while stopping kills the gateway at once (exit 1).
 func Headless(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer gateway.StopOnPanic()
+	ctx, stop := gateway.NotifyStop(context.Background(), os.Stderr)
 	defer stop()
 	return headless(ctx, args, os.Stderr, nil)
 }
@@ -42,7 +42,7 @@ func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error
 	fs.Usage = usage(fs, "headless [--gateway-dir DIR] [--port N] [--profile NAME] [--status-addr HOST:PORT]\n       ibkr-tray headless --demo [--status-addr HOST:PORT] [--fault-every 1m]",
 		"Runs the Client Portal Gateway with no GUI and keeps it running and logged in:\n"+
 			"restarts it when it dies or hangs, logs in again when the session ends, and\n"+
-			"stops it on SIGINT or SIGTERM. Serves GET /status (states only), /livez and\n"+
+			"stops it on SIGINT, SIGTERM or SIGHUP. Serves GET /status (states only), /livez and\n"+
 			"/readyz (200 when the session is authenticated) on the status address, and\n"+
 			"the commands and the whole status on the profile's control socket, for you\n"+
 			"alone. Flags override the profile's settings file.\n\n"+

@@ -25,9 +25,20 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
-// TestMain lets run.sh start this test binary as the simulator.
+// appEnv, set to "headless", makes the test binary run `ibkr-tray
+// headless` with its arguments (TestMain). Not simtest.ChildEnv: run.sh
+// inherits the app's environment and must still start the simulator.
+const appEnv = "IBKR_TRAY_TEST_APP"
+
+// TestMain lets run.sh start this test binary as the simulator, and the
+// signal tests start it as `ibkr-tray headless` (appEnv).
 func TestMain(m *testing.M) {
 	simtest.RunChild()
+	if os.Getenv(appEnv) == "headless" {
+		// The gateway's run.sh starts this binary again, as the simulator.
+		testGateway = func(c *gateway.Config) { c.Env = append(c.Env, simtest.ChildEnvVar) }
+		os.Exit(Headless(os.Args[1:]))
+	}
 	os.Exit(m.Run())
 }
 

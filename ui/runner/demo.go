@@ -80,7 +80,11 @@ func NewDemo(o DemoOptions) (r *Runner, cleanup func(), err error) {
 		lock.Release()
 		return nil, nil, fmt.Errorf("cannot make a temporary folder for the demo gateway: %w", err)
 	}
+	// A forced stop or a panic skips the cleanup below: the folder holds the
+	// simulator's settings with the made-up password.
+	unhook := gateway.OnAbruptExit(func() { os.RemoveAll(dir) })
 	undo := func() {
+		unhook()
 		os.RemoveAll(dir)
 		lock.Release()
 	}

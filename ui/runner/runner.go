@@ -109,6 +109,7 @@ func New(o Options) (*Runner, error) {
 	}
 	if o.Paths.StateDir != "" {
 		gc.LogFile = o.Paths.GatewayLog()
+		gc.StateDir = o.Paths.StateDir
 	}
 	if o.Gateway != nil {
 		o.Gateway(&gc)
@@ -299,19 +300,27 @@ func (r *Runner) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var supErr error
 	r.supervising.Store(true)
+	// A panic in one of these stops the gateway before the process dies.
 	wg.Go(func() {
 		defer r.supervising.Store(false)
 		supErr = r.supervisor.Run(ctx)
 	})
 	wg.Go(func() {
+		defer gateway.StopOnPanic()
 		if err := r.session.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			r.log.Error("the session keeper stopped", "err", err)
 		}
 	})
 	for _, f := range r.background {
-		wg.Go(func() { f(ctx) })
+		wg.Go(func() {
+			defer gateway.StopOnPanic()
+			f(ctx)
+		})
 	}
-	wg.Go(func() { r.relay(ctx) })
+	wg.Go(func() {
+		defer gateway.StopOnPanic()
+		r.relay(ctx)
+	})
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(l) }()
 	go func() { serveErr <- ctl.Serve(cl) }()
