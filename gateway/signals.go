@@ -28,12 +28,21 @@ var exit = os.Exit
 // wait. A second signal while stopping forces the stop: every gateway this
 // process started is killed, one line on w says so, and the process exits
 // at once with status ForcedExit. Call stop once the app has stopped:
-// signals then act as by default again.
+// signals then act as by default again. When a forced stop has begun, stop
+// waits for it instead, so the process ends with ForcedExit.
 func NotifyStop(parent context.Context, w io.Writer) (ctx context.Context, stop context.CancelFunc) {
 	ctx, cancel := context.WithCancel(parent)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, StopSignals...)
 	done := make(chan struct{})
+	// mu orders a second signal against stop: the first to come wins. A
+	// forced stop must not lose the race to the app's own exit (status 0,
+	// or mid-cleanup, which left the demo's folder half removed), and after
+	// stop a late signal forces nothing.
+	var mu sync.Mutex
+	stopped := false
+	forced := make(chan struct{}) // closed when a forced stop begins
+	forceDone := make(chan struct{})
 	Go(func() {
 		select {
 		case <-sigs:
@@ -44,6 +53,14 @@ func NotifyStop(parent context.Context, w io.Writer) (ctx context.Context, stop 
 		}
 		select {
 		case sig := <-sigs:
+			mu.Lock()
+			if stopped {
+				mu.Unlock()
+				return
+			}
+			close(forced)
+			mu.Unlock()
+			defer close(forceDone)
 			n := KillAll()
 			runAbruptExit()
 			fmt.Fprintf(w, "ibkr-tray: a second stop signal (%v) while stopping: killed the gateway (%d process group(s)) without waiting, exiting now\n", sig, n)
@@ -54,10 +71,18 @@ func NotifyStop(parent context.Context, w io.Writer) (ctx context.Context, stop 
 	var once sync.Once
 	return ctx, func() {
 		once.Do(func() {
+			mu.Lock()
+			stopped = true
+			mu.Unlock()
 			signal.Stop(sigs)
 			close(done)
 			cancel()
 		})
+		select {
+		case <-forced:
+			<-forceDone // the process ends in there
+		default:
+		}
 	}
 }
 
@@ -71,8 +96,16 @@ var abrupt struct {
 
 // OnAbruptExit adds f to what a forced stop (a second signal) or a panic
 // runs after stopping the gateways and before the process ends: the demo
-// removes its temporary folder. Call remove once the normal cleanup ran.
-func OnAbruptExit(f func()) (remove func()) {
+// removes its temporary folder.
+//
+// The normal cleanup calls run instead of f itself: f runs once, by
+// whichever comes first, and the other waits until it has finished. So a
+// forced stop that comes while the normal cleanup is removing the folder
+// does not end the process halfway through it (which left bin/run.sh
+// behind), and one that comes after finds nothing left to do.
+func OnAbruptExit(f func()) (run func()) {
+	var once sync.Once
+	do := func() { once.Do(f) }
 	abrupt.mu.Lock()
 	defer abrupt.mu.Unlock()
 	if abrupt.funcs == nil {
@@ -80,15 +113,17 @@ func OnAbruptExit(f func()) (remove func()) {
 	}
 	id := abrupt.next
 	abrupt.next++
-	abrupt.funcs[id] = f
+	abrupt.funcs[id] = do
 	return func() {
+		do()
 		abrupt.mu.Lock()
 		defer abrupt.mu.Unlock()
 		delete(abrupt.funcs, id)
 	}
 }
 
-// runAbruptExit runs (once each) the funcs OnAbruptExit holds.
+// runAbruptExit runs (once each) the funcs OnAbruptExit holds, waiting for
+// any the normal cleanup is running at the time.
 func runAbruptExit() {
 	abrupt.mu.Lock()
 	fs := abrupt.funcs

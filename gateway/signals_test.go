@@ -3,6 +3,9 @@
 package gateway
 
 import (
+	"context"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -48,5 +51,58 @@ func TestASecondSignalWhileStoppingKillsTheGatewayAtOnce(t *testing.T) {
 	out := a.output()
 	if n := strings.Count(out, "a second stop signal (interrupt) while stopping: killed the gateway (1 process group(s))"); n != 1 {
 		t.Errorf("want one line saying the stop was forced, got %d:\n%s", n, out)
+	}
+}
+
+// The app's own exit must not win the race against a forced stop under
+// way: it exited 0 (or halfway through the demo's cleanup) while the
+// forced stop was still killing the gateway.
+func TestStoppingWaitsForAForcedStopUnderWay(t *testing.T) {
+	entered, release := make(chan int, 1), make(chan struct{})
+	exit = func(code int) {
+		entered <- code
+		<-release
+	}
+	t.Cleanup(func() {
+		exit = os.Exit
+		live.mu.Lock()
+		live.ending = false // KillAll ran: let the other tests start gateways
+		live.mu.Unlock()
+	})
+	ctx, stop := NotifyStop(context.Background(), io.Discard)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first signal did not end the context")
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-entered:
+		if code != ForcedExit {
+			t.Errorf("the forced stop exits with %d, want %d", code, ForcedExit)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second signal did not force the stop")
+	}
+	stopped := make(chan struct{})
+	go func() {
+		stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		t.Fatal("stop returned while the forced stop was under way: the app would exit 0 before it")
+	case <-time.After(50 * time.Millisecond): // a wrong answer shows within this
+	}
+	close(release)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("stop did not return after the forced stop ended")
 	}
 }

@@ -562,7 +562,7 @@ func TestKeeperAgainstSimulator(t *testing.T) {
 			run: func(t *testing.T, e *e2e) {
 				e.waitState(NeedsManualLogin, 10*time.Second)
 				e.k.Login()
-				e.waitState(LoggingIn, 5*time.Second)
+				e.waitState(WaitingForManualLogin, 5*time.Second) // issue 8: was LoggingIn
 				e.mu.Lock()
 				opened := append([]string(nil), e.opened...)
 				e.mu.Unlock()
@@ -614,7 +614,7 @@ func TestKeeperAgainstSimulator(t *testing.T) {
 			run: func(t *testing.T, e *e2e) {
 				e.waitState(Authenticated, 10*time.Second)
 				e.k.Logout()
-				e.waitState(NotAuthenticated, 5*time.Second)
+				e.waitState(LoggedOut, 5*time.Second) // issue 8: was NotAuthenticated
 				e.settle(1500 * time.Millisecond)
 				if st := e.sim.State(); st.Session != nil {
 					t.Errorf("the gateway still has a session: %+v", st.Session)

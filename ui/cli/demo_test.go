@@ -58,7 +58,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	if code := Logout(flags); code != 0 || !strings.Contains(out.String(), "Logged out.") {
 		t.Errorf("logout exit %d, said %q", code, out.String())
 	}
-	poll(t, 10*time.Second, "logged out", func() bool { return r.Status().Session.State == session.NotAuthenticated })
+	poll(t, 10*time.Second, "logged out", func() bool { return r.Status().Session.State == session.LoggedOut }) // issue 8: was NotAuthenticated
 	if e := r.Status().Session.LastError; e != "" {
 		t.Errorf("logout failed: %s", e)
 	}
@@ -78,7 +78,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	}
 
 	h.stop()
-	for _, want := range []string{"msg=status session=Authenticated", "msg=status session=NotAuthenticated", "demo: the gateway is the built-in simulator"} {
+	for _, want := range []string{"msg=status session=Authenticated", "msg=status session=LoggedOut", "demo: the gateway is the built-in simulator"} {
 		if !strings.Contains(h.log.String(), want) {
 			t.Errorf("the log lacks %q", want)
 		}

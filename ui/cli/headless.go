@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
@@ -146,7 +147,7 @@ func headless(ctx context.Context, args []string, stderr io.Writer, started func
 // demo's, or one of the settings. release undoes both once Run returned.
 func newHeadlessRunner(o headlessOptions, log *slog.Logger) (*runner.Runner, func(), error) {
 	if o.demo {
-		return runner.NewDemo(runner.DemoOptions{StatusAddr: o.config.StatusAddr, FaultEvery: o.faultEvery, Logger: log, Gateway: testGateway, Keeper: testKeeper})
+		return runner.NewDemo(runner.DemoOptions{StatusAddr: o.config.StatusAddr, FaultEvery: o.faultEvery, Logger: log, Gateway: testGateway, Keeper: testKeeper, Sim: testSim})
 	}
 	lock, err := runner.Lock(o.paths.LockFile, o.paths.Profile)
 	if err != nil {
@@ -161,10 +162,12 @@ func newHeadlessRunner(o headlessOptions, log *slog.Logger) (*runner.Runner, fun
 	return r, func() { lock.Release() }, nil
 }
 
-// testGateway and testKeeper let tests adjust the parts (nil otherwise).
+// testGateway, testKeeper and testSim let tests adjust the parts (nil
+// otherwise).
 var (
 	testGateway func(*gateway.Config)
 	testKeeper  func(*session.KeeperOptions)
+	testSim     func(*sim.Options)
 )
 
 // logChanges writes one line per change of the gateway's state and one per

@@ -30,6 +30,10 @@ import (
 // inherits the app's environment and must still start the simulator.
 const appEnv = "IBKR_TRAY_TEST_APP"
 
+// slowStopEnv, set to "1" with appEnv, makes the gateway take 10 minutes
+// to stop after SIGTERM (the simulator's term delay and the stop wait).
+const slowStopEnv = "IBKR_TRAY_TEST_SLOW_STOP"
+
 // TestMain lets run.sh start this test binary as the simulator, and the
 // signal tests start it as `ibkr-tray headless` (appEnv).
 func TestMain(m *testing.M) {
@@ -37,6 +41,15 @@ func TestMain(m *testing.M) {
 	if os.Getenv(appEnv) == "headless" {
 		// The gateway's run.sh starts this binary again, as the simulator.
 		testGateway = func(c *gateway.Config) { c.Env = append(c.Env, simtest.ChildEnvVar) }
+		if os.Getenv(slowStopEnv) == "1" {
+			// The demo gateway takes far longer to stop than any test waits,
+			// so a second signal surely comes while it stops.
+			testSim = func(o *sim.Options) { o.TermDelay = 10 * time.Minute }
+			testGateway = func(c *gateway.Config) {
+				c.Env = append(c.Env, simtest.ChildEnvVar)
+				c.StopWait = 10 * time.Minute
+			}
+		}
 		os.Exit(Headless(os.Args[1:]))
 	}
 	os.Exit(m.Run())

@@ -55,7 +55,9 @@ func startApp(t *testing.T, env []string, args ...string) *appProcess {
 		t.Fatal(err)
 	}
 	w.Close()
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
 			a.mu.Lock()
@@ -69,6 +71,13 @@ func startApp(t *testing.T, env []string, args ...string) *appProcess {
 	}()
 	go func() {
 		a.err = a.cmd.Wait()
+		// The app's last lines may still be in the pipe: output() after
+		// exited must hold them. (Bounded: a gateway left running could
+		// hold the pipe open; the tests look for that themselves.)
+		select {
+		case <-read:
+		case <-time.After(5 * time.Second):
+		}
 		close(a.exited)
 	}()
 	t.Cleanup(func() {
@@ -246,7 +255,9 @@ func TestHeadlessDemoForcedStopStillRemovesItsFolder(t *testing.T) {
 	if err := os.Symlink("/usr/bin/dirname", filepath.Join(bin, "dirname")); err != nil {
 		t.Fatal(err)
 	}
-	a := startApp(t, []string{"TMPDIR=" + tmp, "PATH=" + bin}, "--demo", "--fault-every", "0", "--status-addr", "127.0.0.1:0")
+	// The gateway takes 10 minutes to stop: the second signal surely comes
+	// while the app waits on it.
+	a := startApp(t, []string{"TMPDIR=" + tmp, "PATH=" + bin, slowStopEnv + "=1"}, "--demo", "--fault-every", "0", "--status-addr", "127.0.0.1:0")
 	a.waitLine(t, 30*time.Second, "msg=status gateway=Running")
 	group := gatewayGroup(t, a.cmd.Process.Pid)
 	killGroupAtCleanup(t, group)
@@ -255,8 +266,7 @@ func TestHeadlessDemoForcedStopStillRemovesItsFolder(t *testing.T) {
 		t.Fatalf("want one demo folder in %s, found %v", tmp, demoDirs)
 	}
 
-	// Two signals at once: the second forces the stop (the demo gateway
-	// takes 200ms to stop by itself), which skips the deferred cleanup.
+	// The second signal forces the stop, which skips the deferred cleanup.
 	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,15 @@ type Config struct {
 	TickleInterval Duration `json:"tickleInterval"`
 	// ReadyTimeout is how long a gateway start may take.
 	ReadyTimeout Duration `json:"readyTimeout"`
+	// BrokerageWait is how long to wait, after a login IBKR accepted, for
+	// the brokerage session to open before counting the login as failed
+	// (IBKR sometimes opens it 30 s late).
+	BrokerageWait Duration `json:"brokerageWait"`
 }
+
+// DefaultBrokerageWait leaves room for a brokerage session opening 30 s
+// late, twice over.
+const DefaultBrokerageWait = 60 * time.Second
 
 // DefaultStatusAddr is the status endpoint's address. Not 5000/5001: users
 // give those to gateways.
@@ -82,6 +90,7 @@ func Default() Config {
 		StatusAddr:            DefaultStatusAddr,
 		TickleInterval:        Duration(session.DefaultTickleInterval),
 		ReadyTimeout:          Duration(60 * time.Second),
+		BrokerageWait:         Duration(DefaultBrokerageWait),
 	}
 }
 
@@ -220,6 +229,9 @@ func (c Config) Validate() error {
 	}
 	if time.Duration(c.TickleInterval) < time.Second || time.Duration(c.TickleInterval) > time.Minute {
 		return errors.New("the tickle interval must be between 1s and 1m (IBKR allows one tickle a second and drops idle sessions after about 5 minutes)")
+	}
+	if w := time.Duration(c.BrokerageWait); w != 0 && (w < 10*time.Second || w > 10*time.Minute) {
+		return errors.New("the wait for the brokerage session must be between 10s and 10m (IBKR usually opens it within seconds, sometimes 30 s late)")
 	}
 	return nil
 }

@@ -11,10 +11,11 @@ import (
 
 // newKeeper builds the session keeper from the settings: a Web API client
 // for the gateway (the settings' gatewayURL, else the supervised one at
-// gatewayURL), the credential store, and the login template. wait is the
-// keeper's brokerage wait as made (0: its default), which Reconfigure
-// passes on unchanged.
-func newKeeper(o Options, gatewayURL string) (k *session.Keeper, wait time.Duration, err error) {
+// gatewayURL), the credential store, and the login template. restart
+// restarts the supervised gateway: one remedy for a brokerage session that
+// never opens. wait is the keeper's brokerage wait as made (0: its
+// default), which Reconfigure passes on when the settings name none.
+func newKeeper(o Options, gatewayURL string, restart func()) (k *session.Keeper, wait time.Duration, err error) {
 	c := o.Config
 	base := gatewayURL
 	if c.GatewayURL != "" {
@@ -52,6 +53,8 @@ func newKeeper(o Options, gatewayURL string) (k *session.Keeper, wait time.Durat
 		MaxFailedInRow:    c.MaxFailedLoginsInRow,
 		MaxFailedPerDay:   c.MaxFailedLoginsPerDay,
 		TickleInterval:    time.Duration(c.TickleInterval),
+		LoginWait:         time.Duration(c.BrokerageWait),
+		RestartGateway:    restart,
 		Logger:            o.Logger,
 	}
 	if o.Paths.StateDir != "" {

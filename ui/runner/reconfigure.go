@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -9,7 +10,8 @@ import (
 )
 
 // Reconfigure applies changed settings to the running parts at once: the
-// keeper takes "take the session back" and the login caps live. Settings
+// keeper takes "take the session back", the login caps and the brokerage
+// wait live. Settings
 // that the gateway or the keeper only read when they start (the gateway
 // folder, the port, paper or live, the gateway URL, the status address, the
 // secrets file, the browser) are logged as waiting for a restart;
@@ -35,7 +37,7 @@ func sessionSettings(c config.Config, wait time.Duration) session.Settings {
 		TakeBackCompeting: c.TakeBackCompeting,
 		MaxFailedInRow:    c.MaxFailedLoginsInRow,
 		MaxFailedPerDay:   c.MaxFailedLoginsPerDay,
-		BrokerageWait:     wait,
+		BrokerageWait:     cmp.Or(time.Duration(c.BrokerageWait), wait),
 	}
 }
 

@@ -5,8 +5,10 @@ package runner
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
 // TestReconfigureReachesTheKeeper: the settings window's "Saved." is true
@@ -22,11 +24,12 @@ func TestReconfigureReachesTheKeeper(t *testing.T) {
 	c.TakeBackCompeting = !c.TakeBackCompeting
 	c.MaxFailedLoginsInRow = 2
 	c.MaxFailedLoginsPerDay = 4
+	c.BrokerageWait = config.Duration(90 * time.Second) // issue 8: live too
 	r.Reconfigure(c)
 	k.mu.Lock()
 	got := slices.Clone(k.settings)
 	k.mu.Unlock()
-	want := []session.Settings{{TakeBackCompeting: c.TakeBackCompeting, MaxFailedInRow: 2, MaxFailedPerDay: 4}}
+	want := []session.Settings{{TakeBackCompeting: c.TakeBackCompeting, MaxFailedInRow: 2, MaxFailedPerDay: 4, BrokerageWait: 90 * time.Second}}
 	if !slices.Equal(got, want) {
 		t.Errorf("the keeper got %+v, want %+v", got, want)
 	}

@@ -28,8 +28,7 @@ type Session interface {
 	SelectAccount(id string)
 	// CheckNow is called when the gateway has (re)started or gone.
 	CheckNow()
-	// ResetLoginCap clears the failed-login counts (the user acknowledged
-	// the cap).
+	// ResetLoginCap is RetryLogin (it no longer clears any count).
 	ResetLoginCap()
 	// RetryLogin acknowledges the in-a-row cap: one automated attempt.
 	RetryLogin()
@@ -121,7 +120,7 @@ func New(o Options) (*Runner, error) {
 	sess := o.Session
 	var wait time.Duration
 	if sess == nil {
-		k, w, err := newKeeper(o, sup.URL())
+		k, w, err := newKeeper(o, sup.URL(), sup.Restart)
 		if err != nil {
 			return nil, err
 		}
@@ -212,9 +211,10 @@ func (r *Runner) Logout() { r.session.Logout() }
 // SelectAccount asks the keeper to switch accounts. It does not block.
 func (r *Runner) SelectAccount(id string) { r.session.SelectAccount(id) }
 
-// ResetLoginCap clears the keeper's failed-login counts, so automated
-// logins start again (the user acknowledged the cap). It does not block.
-func (r *Runner) ResetLoginCap() { r.session.ResetLoginCap() }
+// ResetLoginCap is RetryLogin: one automated attempt past the in-a-row
+// cap; no count is cleared. It does not block.
+// New callers use RetryLogin.
+func (r *Runner) ResetLoginCap() { r.session.RetryLogin() }
 
 // RetryLogin acknowledges the in-a-row login cap and starts exactly one
 // automated attempt. It does not block.
@@ -299,6 +299,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	var supErr error
+	// The supervisor is about to start the gateway: tell the keeper first,
+	// so its first check does not call a starting gateway "not running".
+	if r.followsSupervisor() {
+		r.session.GatewayChanged(GatewayFacts(r.supervisor.Status()))
+	}
 	r.supervising.Store(true)
 	// A panic in one of these stops the gateway before the process dies.
 	wg.Go(func() {
@@ -341,9 +346,10 @@ func (r *Runner) Run(ctx context.Context) error {
 }
 
 // relay wakes the runner's subscribers on every change of the supervisor
-// or the keeper, and tells the keeper when the gateway has come up or gone
-// down, so the session state follows the gateway's at once rather than at
-// the next tickle.
+// or the keeper, and passes every change of the gateway on to the keeper
+// (GatewayChanged), so the session's reason follows the supervisor's at
+// once and never contradicts it. A gateway that has come up (or gone) is
+// also checked at once rather than at the next tickle.
 func (r *Runner) relay(ctx context.Context) {
 	gw, unsubGW := r.supervisor.Subscribe()
 	defer unsubGW()
@@ -351,12 +357,18 @@ func (r *Runner) relay(ctx context.Context) {
 	defer unsubSess()
 	wasUp := false
 	var lastStart time.Time
+	var lastFacts session.GatewayFacts
+	sent := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-gw:
 			st := r.supervisor.Status()
+			if f := GatewayFacts(st); r.followsSupervisor() && (!sent || f != lastFacts) {
+				r.session.GatewayChanged(f)
+				lastFacts, sent = f, true
+			}
 			// A new gateway (or one that answers again): the session must be
 			// checked now rather than at the next tickle.
 			up := st.State.Up()
@@ -373,4 +385,32 @@ func (r *Runner) relay(ctx context.Context) {
 		}
 		r.notify()
 	}
+}
+
+// followsSupervisor: the keeper talks to the supervised gateway. With a
+// gatewayURL in the settings it talks to another one, whose state the
+// supervisor does not know.
+func (r *Runner) followsSupervisor() bool { return r.opts.Config.GatewayURL == "" }
+
+// GatewayFacts is what the keeper needs of the supervisor's status. A
+// supervisor not yet started (Stopped with no reason) is about to start
+// the gateway: that is "starting", not "not running".
+func GatewayFacts(st gateway.Status) session.GatewayFacts {
+	f := session.GatewayFacts{Up: st.State.Up(), BaseURL: st.URL}
+	switch st.State {
+	case gateway.Starting, gateway.Restarting:
+		f.Starting = true
+	case gateway.Stopped:
+		if st.Reason == "" {
+			f.Starting = true
+		} else {
+			f.Problem = st.Reason
+		}
+	case gateway.Failed:
+		f.Problem = st.Reason
+		if f.Problem == "" {
+			f.Problem = "the gateway failed; see the gateway window, then choose Restart"
+		}
+	}
+	return f
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -292,6 +293,9 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 type fakeKeeper struct {
 	mu       sync.Mutex
 	state    session.State
+	ready    time.Time // ReadyUntil
+	facts    []session.GatewayFacts
+	commands []string // the newer commands, by name
 	ch       chan struct{}
 	checks   atomic.Int32
 	logins   atomic.Int32
@@ -311,12 +315,17 @@ func (k *fakeKeeper) Run(ctx context.Context) error {
 func (k *fakeKeeper) Status() session.Status {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return session.Status{State: k.state}
+	return session.Status{State: k.state, ReadyUntil: k.ready}
 }
 
+// set moves to s; an authenticated session is confirmed for a minute.
 func (k *fakeKeeper) set(s session.State) {
 	k.mu.Lock()
 	k.state = s
+	k.ready = time.Time{}
+	if s == session.Authenticated {
+		k.ready = time.Now().Add(time.Minute)
+	}
 	k.mu.Unlock()
 	select {
 	case k.ch <- struct{}{}:
@@ -330,15 +339,33 @@ func (k *fakeKeeper) Logout()                              {}
 func (k *fakeKeeper) SelectAccount(string)                 {}
 func (k *fakeKeeper) CheckNow()                            { k.checks.Add(1) }
 func (k *fakeKeeper) ResetLoginCap()                       {}
-func (k *fakeKeeper) RetryLogin()                          {}
-func (k *fakeKeeper) LoginInBrowser()                      {}
-func (k *fakeKeeper) CancelLogin()                         {}
-func (k *fakeKeeper) CredentialsChanged()                  {}
-func (k *fakeKeeper) GatewayChanged(session.GatewayFacts)  {}
+func (k *fakeKeeper) RetryLogin()                          { k.record("retry") }
+func (k *fakeKeeper) LoginInBrowser()                      { k.record("login-browser") }
+func (k *fakeKeeper) CancelLogin()                         { k.record("cancel-login") }
+func (k *fakeKeeper) CredentialsChanged()                  { k.record("credentials-changed") }
 func (k *fakeKeeper) Reconfigure(s session.Settings) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.settings = append(k.settings, s)
+}
+
+func (k *fakeKeeper) GatewayChanged(f session.GatewayFacts) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.facts = append(k.facts, f)
+}
+
+func (k *fakeKeeper) record(name string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.commands = append(k.commands, name)
+}
+
+// stale makes the last good check of an authenticated session too old.
+func (k *fakeKeeper) stale() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.ready = time.Now().Add(-time.Second)
 }
 
 func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
@@ -365,8 +392,57 @@ func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d %q with the session authenticated", code, body)
 	}
+	// Issue 8, defect 4: still Authenticated, but no good check for too
+	// long (IBKR answering 503): not ready.
+	k.stale()
+	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "not been confirmed") {
+		t.Errorf("/readyz = %d %q with the last good check too old", code, body)
+	}
 	if !k.ran.Load() {
 		t.Errorf("the keeper was not run")
+	}
+}
+
+// TestControlRoutesReachTheKeeper: the issue-8 commands have routes beside
+// /login, and the keeper hears every change of the supervisor.
+func TestControlRoutesReachTheKeeper(t *testing.T) {
+	k := &fakeKeeper{state: session.NotAuthenticated, ch: make(chan struct{}, 1)}
+	r := simRunner(t, k)
+	run(t, r)
+	waitStatus(t, r, "gateway Running", func(st Status) bool { return st.Gateway.State == gateway.Running })
+	want := []string{"retry", "login-browser", "cancel-login", "credentials-changed"}
+	for _, path := range want {
+		if code, _ := ctl(t, r, "POST", "/"+path); code != http.StatusAccepted {
+			t.Errorf("POST /%s = %d", path, code)
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !slices.Equal(k.commands, want) {
+		t.Errorf("the keeper got %v, want %v", k.commands, want)
+	}
+	if len(k.facts) < 2 || !k.facts[0].Starting || !k.facts[len(k.facts)-1].Up || k.facts[len(k.facts)-1].BaseURL == "" {
+		t.Errorf("gateway facts passed on: %+v; want starting first, up with its URL last", k.facts)
+	}
+}
+
+func TestGatewayFactsNeverContradictTheSupervisor(t *testing.T) {
+	cases := []struct {
+		st   gateway.Status
+		want session.GatewayFacts
+	}{
+		{gateway.Status{State: gateway.Stopped}, session.GatewayFacts{Starting: true}},
+		{gateway.Status{State: gateway.Starting, URL: "https://localhost:5000"}, session.GatewayFacts{Starting: true, BaseURL: "https://localhost:5000"}},
+		{gateway.Status{State: gateway.Restarting}, session.GatewayFacts{Starting: true}},
+		{gateway.Status{State: gateway.Running, URL: "https://localhost:5001"}, session.GatewayFacts{Up: true, BaseURL: "https://localhost:5001"}},
+		{gateway.Status{State: gateway.Failed, Reason: "port 5000 is in use by another program"}, session.GatewayFacts{Problem: "port 5000 is in use by another program"}},
+		{gateway.Status{State: gateway.Stopped, Reason: "the app stopped supervising the gateway"}, session.GatewayFacts{Problem: "the app stopped supervising the gateway"}},
+		{gateway.Status{State: gateway.Unresponsive}, session.GatewayFacts{}},
+	}
+	for _, tc := range cases {
+		if got := GatewayFacts(tc.st); got != tc.want {
+			t.Errorf("%v %q: %+v, want %+v", tc.st.State, tc.st.Reason, got, tc.want)
+		}
 	}
 }
 
@@ -396,9 +472,14 @@ func TestSessionIsGatewayDownAsSoonAsTheGatewayDies(t *testing.T) {
 	if err == nil {
 		resp.Body.Close()
 	}
-	down := waitStatus(t, r, "session GatewayDown", func(st Status) bool { return st.Session.State == session.GatewayDown })
-	if down.Gateway.State != gateway.Restarting {
-		t.Errorf("the session went GatewayDown with the gateway %s; want it seen during the 3s back-off", down.Gateway.State)
+	// Issue 8: while the supervisor restarts it, the session says the
+	// gateway is starting (it said "not running ... start it").
+	down := waitStatus(t, r, "session waiting for the gateway", func(st Status) bool { return st.Session.Cause == session.CauseStarting })
+	if down.Gateway.State != gateway.Restarting && down.Gateway.State != gateway.Starting {
+		t.Errorf("the session said %q with the gateway %s; want it seen during the 3s back-off", down.Session.Reason, down.Gateway.State)
+	}
+	if down.Session.State != session.Connecting || strings.Contains(down.Session.Reason, "start it") {
+		t.Errorf("while the gateway restarts: %v %q", down.Session.State, down.Session.Reason)
 	}
 	waitStatus(t, r, "a new gateway and the keeper asking for a login again", func(st Status) bool {
 		return st.Gateway.State == gateway.Running && st.Gateway.PID != first.Gateway.PID && st.Session.State == session.NeedsManualLogin

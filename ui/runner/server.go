@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
@@ -151,6 +152,11 @@ func (r *Runner) ready() (bool, string) {
 			why += " (" + string(st.Session.Cause) + ")"
 		}
 		return false, why + "\n"
+	}
+	// Authenticated is not enough: IBKR must have confirmed it recently
+	// (Status.Ready, the one test the CLI and hooks use too).
+	if !st.Session.Ready(time.Now()) {
+		return false, "the session has not been confirmed by IBKR since " + st.Session.LastGoodCheck.Format(time.TimeOnly) + " (IBKR answers with errors, or does not answer)\n"
 	}
 	return true, ""
 }
