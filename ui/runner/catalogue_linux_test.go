@@ -47,6 +47,8 @@ const (
 	// catSpeed is the simulator's speed in most cases: its 3 s brokerage
 	// delay takes 0.3 s, a fault's "60 seconds" takes 6.
 	catSpeed = 10
+	// catRequestTimeout bounds each call to the gateway.
+	catRequestTimeout = 2 * time.Second
 )
 
 // catCase is one fault and what the user must see.
@@ -238,6 +240,7 @@ func catalogue() []catCase {
 			name: "flap-503: errors on and off, no flapping", loggedIn: true,
 			act: func(c *catRun) {
 				c.waitAuthenticated()
+				c.forgetTimeline()
 				c.fault("flap-503?on=50&off=50&seconds=300") // 5 s on, 5 s off, for 30 s
 				c.flapEnds = time.Now().Add(30 * time.Second)
 				c.waitUntil("the flapping over", 40*time.Second, func(Status) bool { return time.Now().After(c.flapEnds) })
@@ -310,7 +313,9 @@ func catalogue() []catCase {
 		{
 			name:  "wrong password: never sent again until it changes",
 			creds: &wrongPassword,
-			hold:  3 * time.Second,
+			// Log in opens the user's browser instead; a short wait for it.
+			keeper: func(k *session.KeeperOptions) { k.ManualLoginTimeout = 4 * time.Second },
+			hold:   3 * time.Second,
 			want: catWant{
 				state: session.NeedsManualLogin, cause: session.CauseBadCredentials, needsYou: true,
 				offers: []string{"OpenSettings", "LoginInBrowser"}, notOffers: []string{"Login", "Retry"},
@@ -483,16 +488,21 @@ func catalogue() []catCase {
 			},
 		},
 		{
-			name:   "a manual login that never comes: timed out",
+			// The keeper goes back to what needed the user before the wait
+			// (it never uses CauseManualLoginTimedOut): still NeedsYou, and
+			// Log in in the browser still offered.
+			name:   "a manual login that never comes: back to what needs the user",
 			creds:  &none,
 			keeper: func(k *session.KeeperOptions) { k.ManualLoginTimeout = 3 * time.Second },
 			act: func(c *catRun) {
 				c.waitUntil("no credentials", 20*time.Second, func(st Status) bool { return st.Session.Cause == session.CauseNoCredentials })
 				c.r.LoginInBrowser()
+				c.waitUntil("the wait", 10*time.Second, func(st Status) bool { return st.Session.State == session.WaitingForManualLogin })
 			},
 			want: catWant{
-				state: session.NeedsManualLogin, cause: session.CauseManualLoginTimedOut, needsYou: true,
+				state: session.NeedsManualLogin, cause: session.CauseNoCredentials, needsYou: true,
 				offers: []string{"LoginInBrowser"}, logins: 0, simLogins: 0,
+				latches: func(l session.Latches) string { return want(l.ManualLoginUntil.IsZero(), "ManualLoginUntil cleared") },
 			},
 		},
 		{
@@ -559,7 +569,7 @@ func TestFailureCatalogue(t *testing.T) {
 
 // catParallel is how many cases run at once (each has a gateway, an app
 // and at times a Chromium).
-const catParallel = 4
+const catParallel = 6
 
 // caseFile is the snapshot's file name: the case name up to its colon.
 func caseFile(name string) string {
@@ -593,17 +603,26 @@ func runCase(t *testing.T, tc catCase) {
 		tc.config(&cfg)
 	}
 	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := &jumpClock{}
 	r, err := New(Options{
 		Config:      cfg,
 		Paths:       config.Paths{Profile: "catalogue", StateDir: t.TempDir(), ControlSocket: filepath.Join(shortDir(t), "ibkr-tray", "cat.sock")},
-		Logger:      slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:      logger,
 		Credentials: c.store,
 		Gateway: func(g *gateway.Config) {
 			g.Env = []string{simtest.ChildEnvVar}
 			g.HealthInterval = 100 * time.Millisecond
 		},
 		Keeper: func(k *session.KeeperOptions) {
+			// Calls give up after 2 s (10 s in the app), so that a hang
+			// shows as IBKR unreachable within the catalogue's time.
+			client, err := session.NewClient(session.ClientOptions{BaseURL: k.Client.BaseURL(), Timeout: catRequestTimeout, Logger: logger})
+			if err != nil {
+				t.Fatal(err)
+			}
+			k.Client = client
+			k.RequestTimeout = catRequestTimeout
 			k.TickleInterval = 1500 * time.Millisecond
 			k.StatusPoll = 300 * time.Millisecond
 			k.ReauthWait = 3 * time.Second
@@ -761,6 +780,13 @@ func (c *catRun) record() {
 			c.mu.Unlock()
 		}
 	}
+}
+
+// forgetTimeline starts the record of states afresh (from a fault).
+func (c *catRun) forgetTimeline() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.timeline = nil
 }
 
 func (c *catRun) causesSeen() []session.Cause {
