@@ -71,14 +71,14 @@ func (e Event) env() []string {
 		"IBKR_TRAY_GATEWAY_PREVIOUS=" + e.PreviousGatewayState,
 		"IBKR_TRAY_CAUSE=" + e.Cause,
 		"IBKR_TRAY_REASON=" + e.Reason,
-		"IBKR_TRAY_READY=" + flag(e.Ready),
-		"IBKR_TRAY_NEEDS_YOU=" + flag(e.NeedsYou),
+		"IBKR_TRAY_READY=" + oneZero(e.Ready),
+		"IBKR_TRAY_NEEDS_YOU=" + oneZero(e.NeedsYou),
 		"IBKR_TRAY_PROFILE=" + e.Profile,
 		"IBKR_TRAY_TIME=" + e.Time.Format(time.RFC3339),
 	}
 }
 
-func flag(b bool) string {
+func oneZero(b bool) string {
 	if b {
 		return "1"
 	}
