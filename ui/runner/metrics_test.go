@@ -321,7 +321,7 @@ func TestMetricsCountLoginsAndRecoveriesFromStatusChanges(t *testing.T) {
 	// step changed nothing an event carries.
 	var got []string
 	for _, e := range sent {
-		got = append(got, e.Previous+">"+e.State+flag(e.NeedsYou))
+		got = append(got, e.Previous+">"+e.State+oneZero(e.NeedsYou))
 	}
 	want := ">Connecting0 Connecting>NotAuthenticated0 NotAuthenticated>LoggingIn0 LoggingIn>NotAuthenticated0 NotAuthenticated>LoggingIn0 LoggingIn>Authenticated0 " +
 		"Authenticated>Reauthenticating0 Reauthenticating>Authenticated0 Authenticated>IBKRUnreachable0 IBKRUnreachable>Authenticated0 " +
