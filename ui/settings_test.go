@@ -140,8 +140,10 @@ func TestSettingsCheckShowsTheCurrentCode(t *testing.T) {
 	test.NewTempApp(t)
 	d := testDeps()
 	v := newSettingsView(config.Default(), testPaths, false, d, nil, nil)
+	v.ticks = noTicks
 	test.Type(v.totp, rfcSecret)
 	v.checkCode()
+	defer v.closed()
 	want, _, _, err := login.Code(rfcSecret, fixedNow())
 	if err != nil {
 		t.Fatal(err)

@@ -49,21 +49,34 @@ func (t *trayApp) showError(err error) {
 	w.Show()
 }
 
-// showSettings opens the settings window (one at a time).
+// showSettings opens the settings window (one at a time: a second open
+// brings it forward, showing what is saved now).
 func (t *trayApp) showSettings() {
 	if t.settings != nil {
+		t.settingsView.reload(t.savedSettings())
 		t.settings.Show()
 		t.settings.RequestFocus()
 		return
 	}
 	w := t.app.NewWindow("ibkr-tray settings")
-	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
-	v := newSettingsView(t.o.Config, t.o.Paths, installed, t.o.Deps, t.saveSettings, t.o.Log)
-	v.window, v.do = w, t.o.Do
+	cfg, installed := t.savedSettings()
+	deps := t.o.Deps
+	if t.o.Demo {
+		deps.Secrets = t.demoSecrets()
+	}
+	v := newSettingsView(cfg, t.o.Paths, installed, deps, t.saveSettings, t.o.Log)
+	v.window, v.do, v.saved, v.onClose = w, t.o.Do, t.savedSettings, w.Close
+	v.onCredentials = t.credentialsChanged
+	if t.o.Demo {
+		v.demo()
+	}
 	w.SetContent(v.content)
-	w.Resize(fyne.NewSize(620, 720))
-	w.SetOnClosed(func() { t.settings = nil })
-	t.settings = w
+	w.Resize(v.settingsWindowSize())
+	w.SetOnClosed(func() {
+		v.closed()
+		t.settings, t.settingsView = nil, nil
+	})
+	t.settings, t.settingsView = w, v
 	v.loadStored()
 	w.Show()
 	t.shown("settings")
@@ -78,20 +91,28 @@ func (t *trayApp) shown(window string) {
 // saveSettings writes the settings file, switches autostart and restarts
 // the backend when the gateway settings changed. UI goroutine.
 func (t *trayApp) saveSettings(c config.Config, startAtLogin bool) error {
-	if err := c.Save(t.o.Paths.ConfigFile); err != nil {
-		return err
+	// The demo's settings live in memory only: the demo must not change
+	// the user's real settings file or what starts at login.
+	if !t.o.Demo {
+		if err := c.Save(t.o.Paths.ConfigFile); err != nil {
+			return err
+		}
 	}
 	old := t.o.Config
 	t.o.Config = c
 	t.notifyOn.Store(c.Notifications)
-	if t.o.Autostart != nil && t.o.Autostart.Installed() != startAtLogin {
+	if !t.o.Demo && t.o.Autostart != nil && t.o.Autostart.Installed() != startAtLogin {
 		if err := t.o.Autostart.Set(startAtLogin); err != nil {
 			return err
 		}
 	}
 	t.rebuildMenu()
+	t.settingsChanged()
 	switch {
 	case t.o.Demo:
+		if r, ok := t.backend.(reconfigurer); ok {
+			r.Reconfigure(c)
+		}
 	case old.GatewayDir != c.GatewayDir || old.Port != c.Port || old.Paper != c.Paper || t.backend == nil:
 		if t.welcome != nil {
 			t.welcome.Close()
