@@ -282,6 +282,7 @@ func (t *trayApp) openURL(s string) {
 	go func() {
 		if err := t.app.OpenURL(u); err != nil {
 			t.o.Log.Error("could not open the browser", "url", s, "err", err)
+			t.o.Do(func() { t.openFailed(u, err) })
 		}
 	}()
 }
