@@ -195,4 +195,3 @@ func TestStatusWindowLastLoginSaysWhoLoggedIn(t *testing.T) {
 		}
 	}
 }
-
