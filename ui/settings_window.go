@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -390,12 +389,7 @@ func (v *settingsView) chooseDir() {
 	if v.window == nil {
 		return
 	}
-	dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil || u == nil {
-			return
-		}
-		v.dir.SetText(u.Path()) // OnChanged checks it
-	}, v.window)
+	pickFolder(v.window, func(dir string) { v.dir.SetText(dir) }) // OnChanged checks it
 }
 
 func setError(l *widget.Label, msg string) {

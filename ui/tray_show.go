@@ -131,12 +131,7 @@ func (t *trayApp) showWelcome() {
 	w := t.app.NewWindow("Welcome to ibkr-tray")
 	var v *welcomeView
 	v = newWelcomeView(func() {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-			if err != nil || u == nil {
-				return
-			}
-			t.useGatewayDir(u.Path(), v)
-		}, w)
+		pickFolder(w, func(dir string) { t.useGatewayDir(dir, v) })
 	}, func() {
 		t.o.Demo = true
 		t.welcome = nil
@@ -144,7 +139,8 @@ func (t *trayApp) showWelcome() {
 		t.startBackend()
 	})
 	w.SetContent(v.content)
-	w.Resize(fyne.NewSize(520, 300))
+	w.Resize(welcomeSize)
+	v.checkJava(t.o.Deps.FindJava, t.o.Do)
 	w.SetOnClosed(func() { t.welcome = nil })
 	t.welcome = w
 	w.Show()
