@@ -143,7 +143,11 @@ func newStatusView(a statusActions) *statusView {
 		widget.NewCard("", "Recent events", v.events),
 		widget.NewCard("", "Gateway output", v.output),
 	)
-	v.content = container.NewVScroll(v.body)
+	// Keep a scroll bar's width free on the right, so the bar covers no
+	// field or button.
+	scrollRoom := canvas.NewRectangle(color.Transparent)
+	scrollRoom.SetMinSize(fyne.NewSize(theme.ScrollBarSize(), 0))
+	v.content = container.NewVScroll(container.NewBorder(nil, nil, nil, scrollRoom, v.body))
 	return v
 }
 
