@@ -35,30 +35,39 @@ const (
 // is saved at that moment, so a window left open never undoes a change made
 // elsewhere (the Welcome window's folder, the tray's "Start at login").
 type settingsView struct {
-	// What is saved, as last loaded, and the fields as they were then: a
-	// field that differs from base is the user's edit.
-	cfg       config.Config
-	autostart bool
-	base      settingsInput
-	loading   bool // reload is setting the fields: not the user's edit
-
+	cfg     config.Config
 	profile string
 	deps    Deps
 	log     *slog.Logger
 	// onSave applies saved settings (write the file, restart the runner,
 	// switch autostart). It returns a sentence when it fails.
 	onSave func(c config.Config, startAtLogin bool) error
-	// saved, when set, reads what is saved now (the settings and whether
-	// ibkr-tray starts at login); Save merges the edits onto it.
-	saved  func() (config.Config, bool)
 	window fyne.Window  // for dialogs; nil in tests
 	do     func(func()) // runs on the UI goroutine (fyne.Do)
-	// onClose closes the window (Cancel); nil in tests.
-	onClose func()
 
 	// onCredentials, when set, hears that new credentials were stored, so
 	// the keeper drops a rejection of the old ones and tries once.
 	onCredentials func()
+
+	dir, port, username, password, totp, inRow, perDay *widget.Entry
+	mode, compete                                      *widget.RadioGroup
+	notifications, startAtLogin                        *widget.Check
+	dirErr, portErr, userErr, totpErr, capsErr         *widget.Label
+	code, result                                       *widget.Label
+	form                                               *widget.Form
+	body                                               *fyne.Container
+	content                                            fyne.CanvasObject
+
+	// What is saved, as last loaded (cfg and autostart), and the fields as
+	// they were then: a field that differs from base is the user's edit.
+	autostart bool
+	base      settingsInput
+	loading   bool // reload is setting the fields: not the user's edit
+	// saved, when set, reads what is saved now (the settings and whether
+	// ibkr-tray starts at login); Save merges the edits onto it.
+	saved func() (config.Config, bool)
+	// onClose closes the window (Cancel); nil in tests.
+	onClose func()
 
 	// The "Code now" countdown: a ticker of the window's own, running
 	// while a code is shown and stopped when the window closes.
@@ -68,17 +77,9 @@ type settingsView struct {
 	// countdownGone closes when the last countdown's goroutine has ended.
 	countdownGone <-chan struct{}
 
-	dir, port, username, password, totp, inRow, perDay *widget.Entry
-	mode, compete                                      *widget.RadioGroup
-	notifications, startAtLogin                        *widget.Check
-	dirErr, portErr, userErr, totpErr, capsErr         *widget.Label
-	code, result                                       *widget.Label
-	saveButton, cancelButton, choose, check            *widget.Button
-	note                                               *widget.Label   // where things are kept
-	top                                                *fyne.Container // the demo's note
-	form                                               *widget.Form
-	body                                               *fyne.Container
-	content                                            fyne.CanvasObject
+	saveButton, cancelButton, choose, check *widget.Button
+	note                                    *widget.Label   // where things are kept
+	top                                     *fyne.Container // the demo's note
 }
 
 func errorLabel() *widget.Label {
@@ -425,7 +426,7 @@ func (v *settingsView) showResult(msg string, bad bool) {
 // one when the field is empty, to compare with the phone, and counts down.
 func (v *settingsView) checkCode() {
 	if v.totp.Text != "" {
-		v.showCode(v.totp.Text)
+		v.showCodeAndCount(v.totp.Text)
 		return
 	}
 	if v.deps.Secrets == nil {
@@ -444,33 +445,32 @@ func (v *settingsView) checkCode() {
 			case c.TOTPSecret == "":
 				v.showCodeText("No TOTP secret is stored; type it above to check it.", true)
 			default:
-				v.showCode(c.TOTPSecret)
+				v.showCodeAndCount(c.TOTPSecret)
 			}
 		})
 	}()
 }
 
-// showCode shows the secret's code now and keeps it current each second
-// until the field changes or the window closes. A valid code answers an
-// earlier complaint about the secret, so that goes.
-func (v *settingsView) showCode(secret string) {
-	if !v.renderCode(secret) {
+// showCodeAndCount shows the secret's code now and keeps it current each
+// second until the field changes or the window closes. A valid code
+// answers an earlier complaint about the secret, so that goes.
+func (v *settingsView) showCodeAndCount(secret string) {
+	v.showCode(secret)
+	if v.code.Importance == widget.DangerImportance { // no code from it
+		v.stopCountdown()
 		return
 	}
 	setError(v.totpErr, "")
 	v.startCountdown(secret)
 }
 
-// renderCode writes the code line; false when the secret gives no code.
-func (v *settingsView) renderCode(secret string) bool {
+func (v *settingsView) showCode(secret string) {
 	code, left, err := v.deps.Code(secret, v.deps.Now())
 	if err != nil {
-		v.stopCountdown()
 		v.showCodeText(sentence(capitalise(err.Error())), true)
-		return false
+		return
 	}
 	v.showCodeText("Code now: "+code[:3]+" "+code[3:]+" (for "+words(left)+" more). It should match the IBKR app on your phone.", false)
-	return true
 }
 
 // startCountdown redraws the code line each tick. The ticker belongs to
@@ -495,7 +495,7 @@ func (v *settingsView) startCountdown(secret string) {
 			case <-ch:
 				v.do(func() {
 					if v.codeSecret == secret { // not stopped meanwhile
-						v.renderCode(secret)
+						v.showCode(secret)
 					}
 				})
 			}
@@ -585,10 +585,8 @@ func (v *settingsView) save() {
 			if changed && v.onCredentials != nil {
 				v.onCredentials()
 			}
-			v.loading = true
 			v.password.SetText("")
 			v.totp.SetText("")
-			v.loading = false
 			v.showStored(secrets.Credentials{Username: in.Username, Password: "x", TOTPSecret: secret}, nil)
 			v.showResult("Saved.", false)
 		})

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,10 +23,11 @@ import (
 // statusActions are what the status window's buttons do. They must return
 // at once (habit 4).
 type statusActions struct {
-	Login, Logout, Restart, OpenLogFolder func()
-	SelectAccount                         func(id string)
 	// Copy puts text on the clipboard (nil: the app's clipboard).
 	Copy func(text string)
+
+	Login, Logout, Restart, OpenLogFolder func()
+	SelectAccount                         func(id string)
 }
 
 // statusView is the status window's content: everything a user asks "is it
@@ -42,27 +44,28 @@ type statusView struct {
 	gateway, connection, account, session *widget.Form
 	values                                map[string]*widget.Label
 
-	accounts    *widget.Select
-	settingPick bool // true while update sets the picker, so it sends no command
-	band        *fyne.Container
-	share       *widget.Label
-	outages     *widget.Label
-	copied      *widget.Label
+	accounts     *widget.Select
+	settingPick  bool // true while update sets the picker, so it sends no command
+	band         *fyne.Container
+	share        *widget.Label
+	events       *widget.Label
+	output       *widget.Label
+	login        *widget.Button
+	logout       *widget.Button
+	restart      *widget.Button
+	body         *fyne.Container
+	content      fyne.CanvasObject
+	lastIcon     IconState
+	iconResource func(IconState) fyne.Resource
+
+	outages *widget.Label // the list under the 24 h band
+	copied  *widget.Label // says Copy status worked
+	lastNow time.Time     // when the window was last updated, for Copy status
 	// Shown when the browser or the file manager would not open: what it
 	// was asked to open, to copy by hand.
 	openFailed     *widget.Label
 	openFailedText *widget.Entry
 	openFailedBox  *fyne.Container
-	lastNow        time.Time // when the window was last updated, for Copy status
-	events         *widget.Label
-	output         *widget.Label
-	login          *widget.Button
-	logout         *widget.Button
-	restart        *widget.Button
-	body           *fyne.Container
-	content        fyne.CanvasObject
-	lastIcon       IconState
-	iconResource   func(IconState) fyne.Resource
 }
 
 // Rows of the status window, in order, per section.
@@ -126,12 +129,10 @@ func newStatusView(a statusActions) *statusView {
 	v.logout = widget.NewButton("Log out", a.Logout)
 	v.restart = widget.NewButton(labelRestart, a.Restart)
 	buttons := container.NewHBox(v.login, v.logout, v.restart, widget.NewButton("Open log folder", a.OpenLogFolder))
-	copyStatus := widget.NewButtonWithIcon("Copy status", theme.ContentCopyIcon(), v.copyStatus)
-	copyRow := container.NewHBox(copyStatus, v.copied)
 
 	header := container.NewBorder(nil, nil, container.NewGridWrap(fyne.NewSquareSize(32), v.icon), nil, v.title)
 	v.body = container.NewVBox(
-		header, v.reason, v.notice, buttons, copyRow, v.openFailedBox,
+		header, v.reason, v.notice, buttons,
 		widget.NewCard("", "Gateway", v.gateway),
 		widget.NewCard("", "Connection", v.connection),
 		widget.NewCard("", "User and accounts", v.account),
@@ -143,6 +144,10 @@ func newStatusView(a statusActions) *statusView {
 		widget.NewCard("", "Recent events", v.events),
 		widget.NewCard("", "Gateway output", v.output),
 	)
+	// Under the buttons: Copy status, and what could not be opened.
+	copyRow := container.NewHBox(widget.NewButtonWithIcon("Copy status", theme.ContentCopyIcon(), v.copyStatus), v.copied)
+	at := slices.Index(v.body.Objects, fyne.CanvasObject(buttons)) + 1
+	v.body.Objects = slices.Insert(v.body.Objects, at, []fyne.CanvasObject{copyRow, v.openFailedBox}...)
 	// Keep a scroll bar's width free on the right, so the bar covers no
 	// field or button.
 	scrollRoom := canvas.NewRectangle(color.Transparent)
