@@ -455,7 +455,7 @@ func (v *statusView) copyStatus() {
 	} else {
 		fyne.CurrentApp().Clipboard().SetContent(text)
 	}
-	v.copied.SetText("Copied. Paste it into your support request.")
+	v.copied.SetText("Copied, with your IBKR username but no password or secret.")
 }
 
 // showOpenFailed says that the browser or the file manager did not open

@@ -89,7 +89,7 @@ func (t *Timeline) Observe(st runner.Status, now time.Time) {
 		t.last = key
 		text := key.line
 		if key.reason != "" {
-			text += ": " + key.reason
+			text = strings.TrimSuffix(text, "…") + ": " + key.reason // not "restarting…: the gateway exited"
 		}
 		t.events = append(t.events, Event{At: now, Text: text})
 		if len(t.events) > t.MaxEvents {
