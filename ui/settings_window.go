@@ -76,6 +76,9 @@ type settingsView struct {
 	codeSecret string // the secret whose code is shown; "" when none
 	// countdownGone closes when the last countdown's goroutine has ended.
 	countdownGone <-chan struct{}
+	// storedShown closes once the stored username and placeholders are
+	// shown (tests wait for it).
+	storedShown <-chan struct{}
 
 	saveButton, cancelButton, choose, check *widget.Button
 	note                                    *widget.Label   // where things are kept
@@ -314,18 +317,22 @@ func (v *settingsView) demo() {
 func (v *settingsView) closed() { v.stopCountdown() }
 
 // loadStored fills the username and placeholders from the store. It runs
-// the store off the UI goroutine.
-func (v *settingsView) loadStored() {
+// the store off the UI goroutine; the channel closes once they are shown.
+func (v *settingsView) loadStored() <-chan struct{} {
+	done := make(chan struct{})
 	if v.deps.Secrets == nil {
-		return
+		close(done)
+		return done
 	}
 	store, profile := v.deps.Secrets, v.profile
 	go func() {
+		defer close(done)
 		ctx, cancel := context.WithTimeout(context.Background(), secretsTimeout)
 		defer cancel()
 		c, err := store.Get(ctx, profile)
 		v.do(func() { v.showStored(c, err) })
 	}()
+	return done
 }
 
 func (v *settingsView) showStored(c secrets.Credentials, err error) {

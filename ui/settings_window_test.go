@@ -69,8 +69,20 @@ func openSettings(t *testing.T) (*trayHarness, *settingsView) {
 	if v == nil {
 		t.Fatal("no settings view after showSettings")
 	}
+	waitStored(t, v)
 	t.Cleanup(func() { h.ui.do(func() { v.closed() }) })
 	return h, v
+}
+
+// waitStored waits until the window shows what the store holds: its
+// goroutine must not outlive the test.
+func waitStored(t *testing.T, v *settingsView) {
+	t.Helper()
+	select {
+	case <-v.storedShown:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stored credentials were not shown within 5 s")
+	}
 }
 
 func TestSettingsWindowFollowsChangesSavedElsewhere(t *testing.T) {
@@ -83,6 +95,7 @@ func TestSettingsWindowFollowsChangesSavedElsewhere(t *testing.T) {
 		h.tray.o.Deps.CheckDist = func(string) (int, error) { return 5001, nil }
 		h.tray.useGatewayDir("/home/ann/other.gw", newWelcomeView(nil, nil)) // the Welcome window picks a folder
 	})
+	waitBackend(t, h) // the new folder restarts the backend
 	h.ui.do(func() {
 		if !v.startAtLogin.Checked || v.dir.Text != "/home/ann/other.gw" {
 			t.Errorf("the open window shows start at login %v, folder %q; want the changes made elsewhere", v.startAtLogin.Checked, v.dir.Text)
@@ -92,6 +105,7 @@ func TestSettingsWindowFollowsChangesSavedElsewhere(t *testing.T) {
 		}
 		v.save()
 	})
+	waitBackend(t, h)
 	c, _, err := config.Load(h.tray.o.Paths.ConfigFile)
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +116,16 @@ func TestSettingsWindowFollowsChangesSavedElsewhere(t *testing.T) {
 	if !h.auto.on {
 		t.Error("Save in the Settings window removed the autostart entry made from the tray menu")
 	}
+}
+
+// waitBackend waits until a restarted backend is attached again, so the
+// restart's goroutine has ended before the test does.
+func waitBackend(t *testing.T, h *trayHarness) {
+	t.Helper()
+	eventually(t, "the backend attached", func() (ok bool) {
+		h.ui.do(func() { ok = h.tray.backend != nil })
+		return ok
+	})
 }
 
 func TestSettingsOneWindowAtATime(t *testing.T) {
@@ -287,6 +311,7 @@ func TestSettingsInTheDemoChangeNothingOfTheRealProfile(t *testing.T) {
 		h.tray.showSettings()
 		v = h.tray.settingsView
 	})
+	waitStored(t, v)
 	defer h.ui.do(func() { v.closed() })
 	h.ui.do(func() {
 		if len(v.top.Objects) != 1 || !strings.Contains(v.note.Text, "nothing is written") {

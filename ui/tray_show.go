@@ -77,7 +77,7 @@ func (t *trayApp) showSettings() {
 		t.settings, t.settingsView = nil, nil
 	})
 	t.settings, t.settingsView = w, v
-	v.loadStored()
+	v.storedShown = v.loadStored()
 	w.Show()
 	t.shown("settings")
 }
