@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
@@ -477,7 +478,7 @@ func (v *settingsView) showCode(secret string) {
 		v.showCodeText(sentence(capitalise(err.Error())), true)
 		return
 	}
-	v.showCodeText("Code now: "+code[:3]+" "+code[3:]+" (for "+words(left)+" more). It should match the IBKR app on your phone.", false)
+	v.showCodeText("Code now: "+code[:3]+" "+code[3:]+" (for "+session.Words(left)+" more). It should match the IBKR app on your phone.", false)
 }
 
 // startCountdown redraws the code line each tick. The ticker belongs to

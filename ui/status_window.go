@@ -193,7 +193,7 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 	}
 	set("Process", strings.Join(proc, ", "))
 	if !g.Started.IsZero() && g.State.Up() {
-		set("Uptime", words(now.Sub(g.Started)))
+		set("Uptime", session.Words(now.Sub(g.Started)))
 	} else {
 		set("Uptime", "")
 	}
@@ -234,7 +234,7 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 	}
 
 	if !s.SSOExpires.IsZero() && s.SSOExpires.After(now) {
-		set("SSO session ends", "in "+words(s.SSOExpires.Sub(now))+" ("+clock(s.SSOExpires)+")")
+		set("SSO session ends", "in "+session.Words(s.SSOExpires.Sub(now))+" ("+clock(s.SSOExpires)+")")
 	} else {
 		set("SSO session ends", "")
 	}
@@ -249,7 +249,7 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 	v.band.Layout.(*bandLayout).set(v.band, tl.Spans(now), now.Add(-tl.Window), now)
 	share, observed := tl.AuthenticatedShare(now)
 	if observed > 0 {
-		v.share.SetText(fmt.Sprintf("Authenticated %.1f%% of the last %s", 100*share, words(observed)))
+		v.share.SetText(fmt.Sprintf("Authenticated %.1f%% of the last %s", 100*share, session.Words(observed)))
 	} else {
 		v.share.SetText("Nothing recorded yet.")
 	}
@@ -336,7 +336,7 @@ func ago(t, now time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return words(now.Sub(t)) + " ago (" + clock(t) + ")"
+	return session.Words(now.Sub(t)) + " ago (" + clock(t) + ")"
 }
 
 // Band colours: green authenticated, amber recovering, red down. The

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
@@ -246,7 +247,7 @@ func (t *Timeline) Outages(now time.Time) []Outage {
 // String is the outage as the status window lists it:
 // "22:04–22:06, 2 minutes, down" or "since 22:04, 2 minutes so far, recovering".
 func (o Outage) String() string {
-	d := words(o.To.Sub(o.From))
+	d := session.Words(o.To.Sub(o.From))
 	if o.Ongoing {
 		return "since " + o.From.Format("15:04") + ", " + d + " so far, " + o.Band.String()
 	}

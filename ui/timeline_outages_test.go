@@ -24,10 +24,10 @@ func TestTimelineOutagesListTimesAndDurations(t *testing.T) {
 	if len(out) != 2 {
 		t.Fatalf("outages %v; want 2 (one recovering-then-down stretch, one ongoing)", out)
 	}
-	if got, want := out[1].String(), "22:04–22:06, "+words(2*time.Minute)+", down"; got != want {
+	if got, want := out[1].String(), "22:04–22:06, "+session.Words(2*time.Minute)+", down"; got != want {
 		t.Errorf("past outage %q, want %q", got, want)
 	}
-	if got, want := out[0].String(), "since 22:30, "+words(3*time.Minute)+" so far, down"; got != want {
+	if got, want := out[0].String(), "since 22:30, "+session.Words(3*time.Minute)+" so far, down"; got != want {
 		t.Errorf("ongoing outage %q, want %q", got, want)
 	}
 }
