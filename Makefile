@@ -53,6 +53,10 @@ demo: build ## Run the tray app against the built-in simulator (no IBKR account 
 test: deps ## Run all tests: unit and end-to-end (private X display, D-Bus, keyring, Chromium)
 	IBKR_TRAY_REQUIRE_DESKTOP=1 $(GO) test -race -count=1 -timeout 40m ./...
 
+.PHONY: screenshots
+screenshots: ## Draw the windows' screenshots into docs/screenshots (software renderer, a few seconds)
+	$(GO) test -count=1 -run '^TestScreenshots$$' ./ui/ -screenshots $(CURDIR)/docs/screenshots
+
 .PHONY: bench
 # Each benchmark takes its own samples (at least 20) whatever b.N is, so one
 # iteration each; -p 1 keeps packages from measuring while others load the CPU.

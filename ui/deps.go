@@ -21,6 +21,9 @@ type Deps struct {
 	Secrets secrets.Store
 	// Now is the clock.
 	Now func() time.Time
+	// FindJava finds the Java runtime the gateway will run with (it runs
+	// `java -version`: call it off the UI goroutine). nil: not checked.
+	FindJava func() (gateway.Java, error)
 }
 
 // DownloadPage is where the user gets the gateway.
@@ -45,7 +48,8 @@ func defaultDeps(secretsFile string) Deps {
 			code, _, left, err := login.Code(secret, t)
 			return code, left, err
 		},
-		Secrets: store,
-		Now:     time.Now,
+		Secrets:  store,
+		Now:      time.Now,
+		FindJava: gateway.FindJava,
 	}
 }

@@ -60,6 +60,38 @@ func inputFrom(c config.Config, username string, autostart bool) settingsInput {
 	}
 }
 
+// mergeEdits is what Save writes: each field the user edited (typed
+// differs from base, the field as the window loaded it) over what is saved
+// now. So a window left open writes back only its own edits, never the
+// stale values of fields someone else changed meanwhile.
+func mergeEdits(base, typed, saved settingsInput) settingsInput {
+	text := func(was, now, kept string) string {
+		if now != was {
+			return now
+		}
+		return kept
+	}
+	flag := func(was, now, kept bool) bool {
+		if now != was {
+			return now
+		}
+		return kept
+	}
+	return settingsInput{
+		GatewayDir:    text(base.GatewayDir, typed.GatewayDir, saved.GatewayDir),
+		Port:          text(base.Port, typed.Port, saved.Port),
+		Paper:         flag(base.Paper, typed.Paper, saved.Paper),
+		Username:      text(base.Username, typed.Username, saved.Username),
+		Password:      typed.Password,   // "" keeps the stored one anyway
+		TOTPSecret:    typed.TOTPSecret, // likewise
+		TakeBack:      flag(base.TakeBack, typed.TakeBack, saved.TakeBack),
+		MaxInRow:      text(base.MaxInRow, typed.MaxInRow, saved.MaxInRow),
+		MaxPerDay:     text(base.MaxPerDay, typed.MaxPerDay, saved.MaxPerDay),
+		Notifications: flag(base.Notifications, typed.Notifications, saved.Notifications),
+		StartAtLogin:  flag(base.StartAtLogin, typed.StartAtLogin, saved.StartAtLogin),
+	}
+}
+
 // apply checks the input and returns the new settings and the normalised
 // TOTP secret ("" = unchanged). Errors come per field, in sentences.
 func (in settingsInput) apply(c config.Config, d Deps) (config.Config, string, error) {

@@ -4,13 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"log/slog"
 	"net/url"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
@@ -29,7 +31,10 @@ const (
 	placeholderEmpty = "not stored"
 )
 
-// settingsView is the settings window's content.
+// settingsView is the settings window's content. It edits a copy of what
+// is saved: Save writes only the fields the user changed, merged onto what
+// is saved at that moment, so a window left open never undoes a change made
+// elsewhere (the Welcome window's folder, the tray's "Start at login").
 type settingsView struct {
 	cfg     config.Config
 	profile string
@@ -53,6 +58,32 @@ type settingsView struct {
 	form                                               *widget.Form
 	body                                               *fyne.Container
 	content                                            fyne.CanvasObject
+
+	// What is saved, as last loaded (cfg and autostart), and the fields as
+	// they were then: a field that differs from base is the user's edit.
+	autostart bool
+	base      settingsInput
+	loading   bool // reload is setting the fields: not the user's edit
+	// saved, when set, reads what is saved now (the settings and whether
+	// ibkr-tray starts at login); Save merges the edits onto it.
+	saved func() (config.Config, bool)
+	// onClose closes the window (Cancel); nil in tests.
+	onClose func()
+
+	// The "Code now" countdown: a ticker of the window's own, running
+	// while a code is shown and stopped when the window closes.
+	ticks      func() (<-chan time.Time, func())
+	stopTicks  func()
+	codeSecret string // the secret whose code is shown; "" when none
+	// countdownGone closes when the last countdown's goroutine has ended.
+	countdownGone <-chan struct{}
+	// storedShown closes once the stored username and placeholders are
+	// shown (tests wait for it).
+	storedShown <-chan struct{}
+
+	saveButton, cancelButton, choose, check *widget.Button
+	note                                    *widget.Label   // where things are kept
+	top                                     *fyne.Container // the demo's note
 }
 
 func errorLabel() *widget.Label {
@@ -64,56 +95,71 @@ func errorLabel() *widget.Label {
 }
 
 func newSettingsView(c config.Config, paths config.Paths, autostart bool, d Deps, onSave func(config.Config, bool) error, log *slog.Logger) *settingsView {
-	v := &settingsView{cfg: c, profile: paths.Profile, deps: d, onSave: onSave, log: log, do: fyne.Do}
+	v := &settingsView{cfg: c, autostart: autostart, profile: paths.Profile, deps: d, onSave: onSave, log: log, do: fyne.Do, ticks: everySecond}
 	if v.log == nil {
 		v.log = slog.Default()
 	}
 	in := inputFrom(c, "", autostart)
+	v.base = in
+	edited := func() { v.edited() }
 
 	v.dir = widget.NewEntry()
 	v.dir.SetText(in.GatewayDir)
 	v.dir.SetPlaceHolder("the unzipped clientportal.gw folder")
-	v.dir.OnChanged = func(string) { v.checkDir() }
+	v.dir.OnChanged = func(string) { v.checkDir(); v.edited() }
 	v.dirErr = errorLabel()
-	choose := widget.NewButton("Choose…", v.chooseDir)
+	v.choose = widget.NewButton("Choose…", v.chooseDir)
 	download, _ := url.Parse(DownloadPage)
 	v.port = widget.NewEntry()
 	v.port.SetText(in.Port)
 	v.port.SetPlaceHolder(ownPort)
+	v.port.OnChanged = func(string) { edited() }
 	v.portErr = errorLabel()
-	v.mode = widget.NewRadioGroup([]string{modePaper, modeLive}, nil)
+	v.mode = widget.NewRadioGroup([]string{modePaper, modeLive}, func(string) { edited() })
 	v.mode.Horizontal = true
 	v.mode.Required = true
-	v.mode.SetSelected(map[bool]string{true: modePaper, false: modeLive}[in.Paper])
+	v.mode.SetSelected(modeName(in.Paper))
 
 	v.username = widget.NewEntry()
+	v.username.OnChanged = func(string) { edited() }
 	v.userErr = errorLabel()
 	v.password = widget.NewPasswordEntry()
 	v.password.SetPlaceHolder(placeholderEmpty)
+	v.password.OnChanged = func(string) { edited() }
 	v.totp = widget.NewPasswordEntry()
 	v.totp.SetPlaceHolder(placeholderEmpty)
+	v.totp.OnChanged = func(string) {
+		// The code shown was the old text's: it no longer applies.
+		if !v.loading {
+			v.hideCode()
+		}
+		edited()
+	}
 	v.totpErr = errorLabel()
 	v.code = widget.NewLabel("")
 	v.code.Wrapping = fyne.TextWrapWord
 	v.code.Hide()
-	check := widget.NewButton("Check", v.checkCode)
+	v.check = widget.NewButton("Check", v.checkCode)
 
-	v.compete = widget.NewRadioGroup([]string{competeLeave, competeTakeBack}, nil)
+	v.compete = widget.NewRadioGroup([]string{competeLeave, competeTakeBack}, func(string) { edited() })
 	v.compete.Required = true
-	v.compete.SetSelected(map[bool]string{true: competeTakeBack, false: competeLeave}[in.TakeBack])
+	v.compete.SetSelected(competeName(in.TakeBack))
 	v.inRow = widget.NewEntry()
 	v.inRow.SetText(in.MaxInRow)
+	v.inRow.OnChanged = func(string) { edited() }
 	v.perDay = widget.NewEntry()
 	v.perDay.SetText(in.MaxPerDay)
+	v.perDay.OnChanged = func(string) { edited() }
 	v.capsErr = errorLabel()
-	v.notifications = widget.NewCheck("Show desktop notifications", nil)
+	v.notifications = widget.NewCheck("Show desktop notifications", func(bool) { edited() })
 	v.notifications.SetChecked(in.Notifications)
-	v.startAtLogin = widget.NewCheck("Start ibkr-tray when I log in", nil)
+	v.startAtLogin = widget.NewCheck("Start ibkr-tray when I log in", func(bool) { edited() })
 	v.startAtLogin.SetChecked(in.StartAtLogin)
 
+	// The result line is never hidden, only emptied: its room stays, so
+	// nothing below it moves when a message comes or goes.
 	v.result = widget.NewLabel("")
 	v.result.Wrapping = fyne.TextWrapWord
-	v.result.Hide()
 
 	where := "the OS keyring"
 	if d.Secrets != nil {
@@ -121,14 +167,14 @@ func newSettingsView(c config.Config, paths config.Paths, autostart bool, d Deps
 	}
 	v.form = widget.NewForm(
 		widget.NewFormItem("Gateway folder", container.NewVBox(
-			container.NewBorder(nil, nil, nil, choose, v.dir), v.dirErr,
+			container.NewBorder(nil, nil, nil, v.choose, v.dir), v.dirErr,
 			widget.NewHyperlink("Download the Client Portal Gateway from IBKR", download))),
 		widget.NewFormItem("Port", container.NewVBox(v.port, v.portErr)),
 		widget.NewFormItem("Trading mode", v.mode),
 		widget.NewFormItem("Username", container.NewVBox(v.username, v.userErr)),
 		widget.NewFormItem("Password", v.password),
 		widget.NewFormItem("TOTP secret", container.NewVBox(
-			container.NewBorder(nil, nil, nil, check, v.totp), v.totpErr, v.code)),
+			container.NewBorder(nil, nil, nil, v.check, v.totp), v.totpErr, v.code)),
 		widget.NewFormItem("Another session", v.compete),
 		widget.NewFormItem("Failed logins", container.NewVBox(
 			container.NewGridWithColumns(4, widget.NewLabel("in a row"), v.inRow, widget.NewLabel("per day"), v.perDay), v.capsErr)),
@@ -137,27 +183,157 @@ func newSettingsView(c config.Config, paths config.Paths, autostart bool, d Deps
 	)
 	note := widget.NewLabel("The password and TOTP secret go straight to " + where + " and are never shown again. The other settings are kept in " + paths.ConfigFile + ", which the headless mode reads too.")
 	note.Wrapping = fyne.TextWrapWord
-	save := widget.NewButton("Save", v.save)
-	save.Importance = widget.HighImportance
-	v.body = container.NewVBox(v.form, note, v.result, container.NewHBox(save))
-	v.content = container.NewVScroll(v.body)
+	v.note = note
+	v.saveButton = widget.NewButton("Save", v.save)
+	v.saveButton.Importance = widget.HighImportance
+	v.cancelButton = widget.NewButton("Cancel", v.cancel)
+	v.body = container.NewVBox(v.form, note)
+	// Save and Cancel sit in a bar under the scrolled form, so no message
+	// above them (a field's error, the result) can move them. The form keeps
+	// a scroll bar's width free on its right, so the bar covers no field.
+	scrollRoom := canvas.NewRectangle(color.Transparent)
+	scrollRoom.SetMinSize(fyne.NewSize(theme.ScrollBarSize(), 0))
+	bar := container.NewVBox(widget.NewSeparator(), v.result,
+		container.NewHBox(v.saveButton, v.cancelButton))
+	v.top = container.NewVBox()
+	v.content = container.NewBorder(v.top, container.NewPadded(bar), nil, nil,
+		container.NewVScroll(container.NewPadded(container.NewBorder(nil, nil, nil, scrollRoom, v.body))))
 	v.checkDir()
 	return v
 }
 
-// loadStored fills the username and placeholders from the store. It runs
-// the store off the UI goroutine.
-func (v *settingsView) loadStored() {
-	if v.deps.Secrets == nil {
+// settingsWindowSize is the window's first size: wide enough for every
+// field (no part of one is hidden behind a scroll bar), tall enough for
+// most of the form.
+func (v *settingsView) settingsWindowSize() fyne.Size {
+	return fyne.NewSize(max(640, v.content.MinSize().Width), 760)
+}
+
+func modeName(paper bool) string {
+	if paper {
+		return modePaper
+	}
+	return modeLive
+}
+
+func competeName(takeBack bool) string {
+	if takeBack {
+		return competeTakeBack
+	}
+	return competeLeave
+}
+
+// everySecond is the countdown's ticker.
+func everySecond() (<-chan time.Time, func()) {
+	t := time.NewTicker(time.Second)
+	return t.C, t.Stop
+}
+
+// edited hears every change of a field. The user's edit makes an earlier
+// "Saved." (or "Not saved") stale, so it goes.
+func (v *settingsView) edited() {
+	if v.loading || v.result == nil {
 		return
+	}
+	v.result.SetText("")
+}
+
+// reload shows what is saved now. Fields the user has not edited take the
+// saved values; an edit in progress is kept (Save merges it onto these).
+// UI goroutine.
+func (v *settingsView) reload(c config.Config, autostart bool) {
+	now := inputFrom(c, v.base.Username, autostart)
+	cur := v.input()
+	v.loading = true
+	defer func() { v.loading = false }()
+	setIf := func(e *widget.Entry, typed, was, saved string) {
+		if typed == was && typed != saved {
+			e.SetText(saved)
+		}
+	}
+	setIf(v.dir, cur.GatewayDir, v.base.GatewayDir, now.GatewayDir)
+	setIf(v.port, cur.Port, v.base.Port, now.Port)
+	setIf(v.inRow, cur.MaxInRow, v.base.MaxInRow, now.MaxInRow)
+	setIf(v.perDay, cur.MaxPerDay, v.base.MaxPerDay, now.MaxPerDay)
+	if cur.Paper == v.base.Paper {
+		v.mode.SetSelected(modeName(now.Paper))
+	}
+	if cur.TakeBack == v.base.TakeBack {
+		v.compete.SetSelected(competeName(now.TakeBack))
+	}
+	if cur.Notifications == v.base.Notifications {
+		v.notifications.SetChecked(now.Notifications)
+	}
+	if cur.StartAtLogin == v.base.StartAtLogin {
+		v.startAtLogin.SetChecked(now.StartAtLogin)
+	}
+	v.cfg, v.autostart, v.base = c, autostart, now
+}
+
+// cancel drops the edits and closes the window.
+func (v *settingsView) cancel() {
+	v.stopCountdown()
+	v.loading = true
+	base := v.base
+	v.dir.SetText(base.GatewayDir)
+	v.port.SetText(base.Port)
+	v.mode.SetSelected(modeName(base.Paper))
+	v.username.SetText(base.Username)
+	v.password.SetText("")
+	v.totp.SetText("")
+	v.compete.SetSelected(competeName(base.TakeBack))
+	v.inRow.SetText(base.MaxInRow)
+	v.perDay.SetText(base.MaxPerDay)
+	v.notifications.SetChecked(base.Notifications)
+	v.startAtLogin.SetChecked(base.StartAtLogin)
+	v.loading = false
+	v.result.SetText("")
+	v.hideCode()
+	v.showErrors(nil)
+	if v.onClose != nil {
+		v.onClose()
+	}
+}
+
+// demoNote says whose settings the demo's window edits. A newcomer
+// trying the demo expects to leave their real setup untouched, so the demo
+// edits its own settings, in memory.
+const demoNote = "Demo: these are the demo's own settings. Changes apply to the demo " +
+	"and are forgotten when it stops; your settings file and keyring are not touched. " +
+	"To set up your own gateway, quit and start ibkr-tray without --demo."
+
+// demo marks the window as the demo's: the note on top, and no "Start at
+// login" (that would start the real app).
+func (v *settingsView) demo() {
+	note := widget.NewLabel(demoNote)
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.WarningImportance
+	v.top.Add(container.NewPadded(note))
+	v.note.SetText("In the demo nothing is written to disk or to the keyring.")
+	v.startAtLogin.SetText("Start ibkr-tray when I log in (not in the demo)")
+	v.startAtLogin.Disable()
+}
+
+// closed stops what the window runs. UI goroutine.
+func (v *settingsView) closed() { v.stopCountdown() }
+
+// loadStored fills the username and placeholders from the store. It runs
+// the store off the UI goroutine; the channel closes once they are shown.
+func (v *settingsView) loadStored() <-chan struct{} {
+	done := make(chan struct{})
+	if v.deps.Secrets == nil {
+		close(done)
+		return done
 	}
 	store, profile := v.deps.Secrets, v.profile
 	go func() {
+		defer close(done)
 		ctx, cancel := context.WithTimeout(context.Background(), secretsTimeout)
 		defer cancel()
 		c, err := store.Get(ctx, profile)
 		v.do(func() { v.showStored(c, err) })
 	}()
+	return done
 }
 
 func (v *settingsView) showStored(c secrets.Credentials, err error) {
@@ -165,9 +341,12 @@ func (v *settingsView) showStored(c secrets.Credentials, err error) {
 		v.showResult(capitalise(err.Error()), true)
 		return
 	}
-	if v.username.Text == "" {
+	if v.username.Text == v.base.Username {
+		v.loading = true
 		v.username.SetText(c.Username)
+		v.loading = false
 	}
+	v.base.Username = c.Username
 	if c.Password != "" {
 		v.password.SetPlaceHolder(placeholderKept)
 	}
@@ -219,12 +398,7 @@ func (v *settingsView) chooseDir() {
 	if v.window == nil {
 		return
 	}
-	dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil || u == nil {
-			return
-		}
-		v.dir.SetText(u.Path()) // OnChanged checks it
-	}, v.window)
+	pickFolder(v.window, func(dir string) { v.dir.SetText(dir) }) // OnChanged checks it
 }
 
 func setError(l *widget.Label, msg string) {
@@ -247,25 +421,20 @@ func (v *settingsView) showErrors(err error) {
 	v.relayout()
 }
 
-func (v *settingsView) showResult(msg string, bad bool) { v.showMessage(v.result, msg, bad) }
-
-// showMessage shows msg under the form, in red when bad.
-func (v *settingsView) showMessage(l *widget.Label, msg string, bad bool) {
-	l.SetText(msg)
-	l.Importance = widget.MediumImportance
+// showResult shows the outcome of Save beside the buttons, in red when bad.
+func (v *settingsView) showResult(msg string, bad bool) {
+	v.result.Importance = widget.MediumImportance
 	if bad {
-		l.Importance = widget.DangerImportance
+		v.result.Importance = widget.DangerImportance
 	}
-	l.Show()
-	l.Refresh()
-	v.relayout()
+	v.result.SetText(msg)
 }
 
 // checkCode shows the current code of the typed secret, or of the stored
-// one when the field is empty, to compare with the phone.
+// one when the field is empty, to compare with the phone, and counts down.
 func (v *settingsView) checkCode() {
 	if v.totp.Text != "" {
-		v.showCode(v.totp.Text)
+		v.showCodeAndCount(v.totp.Text)
 		return
 	}
 	if v.deps.Secrets == nil {
@@ -284,10 +453,23 @@ func (v *settingsView) checkCode() {
 			case c.TOTPSecret == "":
 				v.showCodeText("No TOTP secret is stored; type it above to check it.", true)
 			default:
-				v.showCode(c.TOTPSecret)
+				v.showCodeAndCount(c.TOTPSecret)
 			}
 		})
 	}()
+}
+
+// showCodeAndCount shows the secret's code now and keeps it current each
+// second until the field changes or the window closes. A valid code
+// answers an earlier complaint about the secret, so that goes.
+func (v *settingsView) showCodeAndCount(secret string) {
+	v.showCode(secret)
+	if v.code.Importance == widget.DangerImportance { // no code from it
+		v.stopCountdown()
+		return
+	}
+	setError(v.totpErr, "")
+	v.startCountdown(secret)
 }
 
 func (v *settingsView) showCode(secret string) {
@@ -299,13 +481,87 @@ func (v *settingsView) showCode(secret string) {
 	v.showCodeText("Code now: "+code[:3]+" "+code[3:]+" (for "+session.Words(left)+" more). It should match the IBKR app on your phone.", false)
 }
 
-func (v *settingsView) showCodeText(s string, bad bool) { v.showMessage(v.code, s, bad) }
+// startCountdown redraws the code line each tick. The ticker belongs to
+// the window; updates reach the widgets through do (fyne.Do).
+func (v *settingsView) startCountdown(secret string) {
+	v.stopCountdown()
+	v.codeSecret = secret
+	ch, stop := v.ticks()
+	done := make(chan struct{})
+	v.stopTicks = func() {
+		stop()
+		close(done)
+	}
+	gone := make(chan struct{})
+	v.countdownGone = gone
+	go func() {
+		defer close(gone)
+		for {
+			select {
+			case <-done:
+				return
+			case <-ch:
+				v.do(func() {
+					if v.codeSecret == secret { // not stopped meanwhile
+						v.showCode(secret)
+					}
+				})
+			}
+		}
+	}()
+}
 
-// save validates, applies the settings, and writes the credentials off the
-// UI goroutine.
+func (v *settingsView) stopCountdown() {
+	if v.stopTicks != nil {
+		v.stopTicks()
+		v.stopTicks = nil
+	}
+	v.codeSecret = ""
+}
+
+// hideCode removes the code line and stops its countdown.
+func (v *settingsView) hideCode() {
+	v.stopCountdown()
+	if v.code != nil && v.code.Visible() {
+		v.code.Hide()
+		v.relayout()
+	}
+}
+
+// showCodeText shows a line under the TOTP field, in red when bad.
+func (v *settingsView) showCodeText(s string, bad bool) {
+	v.code.SetText(s)
+	v.code.Importance = widget.MediumImportance
+	if bad {
+		v.code.Importance = widget.DangerImportance
+	}
+	v.code.Show()
+	v.code.Refresh()
+	v.relayout()
+}
+
+// savedNow is what is saved at this moment: from the tray when it can
+// tell, else what the window last loaded.
+func (v *settingsView) savedNow() (config.Config, bool) {
+	if v.saved != nil {
+		return v.saved()
+	}
+	return v.cfg, v.autostart
+}
+
+// save validates the edited fields, merges them onto what is saved now,
+// applies the result, and writes the credentials off the UI goroutine.
 func (v *settingsView) save() {
-	in := v.input()
-	c, secret, err := in.apply(v.cfg, v.deps)
+	typed := v.input()
+	cfg, autostart := v.savedNow()
+	in := mergeEdits(v.base, typed, inputFrom(cfg, v.base.Username, autostart))
+	userEdited := typed.Username != v.base.Username
+	deps := v.deps
+	if typed.GatewayDir == v.base.GatewayDir {
+		// Not this window's edit: whoever saved the folder checked it.
+		deps.CheckDist = nil
+	}
+	c, secret, err := in.apply(cfg, deps)
 	v.showErrors(err)
 	if err != nil {
 		v.showResult("Not saved: fix the fields marked in red.", true)
@@ -317,8 +573,8 @@ func (v *settingsView) save() {
 			return
 		}
 	}
-	v.cfg = c
-	if v.deps.Secrets == nil || (in.Password == "" && secret == "" && in.Username == "") {
+	v.reload(c, in.StartAtLogin)
+	if v.deps.Secrets == nil || (in.Password == "" && secret == "" && !userEdited) {
 		v.showResult("Saved.", false)
 		return
 	}

@@ -23,6 +23,9 @@ import (
 // statusActions are what the status window's buttons do. They must return
 // at once (habit 4).
 type statusActions struct {
+	// Copy puts text on the clipboard (nil: the app's clipboard).
+	Copy func(text string)
+
 	Login, Logout, Restart, OpenLogFolder func()
 	SelectAccount                         func(id string)
 	// Do runs one of the keeper's other offers (Retry automatic login,
@@ -59,6 +62,15 @@ type statusView struct {
 	content      fyne.CanvasObject
 	lastIcon     IconState
 	iconResource func(IconState) fyne.Resource
+
+	outages *widget.Label // the list under the 24 h band
+	copied  *widget.Label // says Copy status worked
+	lastNow time.Time     // when the window was last updated, for Copy status
+	// Shown when the browser or the file manager would not open: what it
+	// was asked to open, to copy by hand.
+	openFailed     *widget.Label
+	openFailedText *widget.Entry
+	openFailedBox  *fyne.Container
 }
 
 // Rows of the status window, in order, per section.
@@ -104,6 +116,15 @@ func newStatusView(a statusActions) *statusView {
 
 	v.band = container.New(&bandLayout{})
 	v.share = widget.NewLabel("")
+	v.outages = widget.NewLabel("")
+	v.outages.Wrapping = fyne.TextWrapWord
+	v.copied = widget.NewLabel("")
+	v.openFailed = widget.NewLabel("")
+	v.openFailed.Wrapping = fyne.TextWrapWord
+	v.openFailed.Importance = widget.WarningImportance
+	v.openFailedText = widget.NewEntry()
+	v.openFailedBox = container.NewVBox(v.openFailed, v.openFailedText)
+	v.openFailedBox.Hide()
 	v.events = widget.NewLabel("")
 	v.events.Wrapping = fyne.TextWrapWord
 	v.output = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
@@ -126,11 +147,19 @@ func newStatusView(a statusActions) *statusView {
 		widget.NewCard("", "Last 24 hours", container.NewVBox(
 			container.NewStack(canvas.NewRectangle(color.NRGBA{R: 0x80, G: 0x80, B: 0x80, A: 0x40}), v.band),
 			container.NewHBox(smallLabel("24 h ago"), layout.NewSpacer(), smallLabel("now")),
-			v.share, bandLegend())),
+			bandLegend(), v.share, v.outages)),
 		widget.NewCard("", "Recent events", v.events),
 		widget.NewCard("", "Gateway output", v.output),
 	)
-	v.content = container.NewVScroll(v.body)
+	// Under the buttons: Copy status, and what could not be opened.
+	copyRow := container.NewHBox(widget.NewButtonWithIcon("Copy status", theme.ContentCopyIcon(), v.copyStatus), v.copied)
+	at := slices.Index(v.body.Objects, fyne.CanvasObject(buttons)) + 1
+	v.body.Objects = slices.Insert(v.body.Objects, at, []fyne.CanvasObject{copyRow, v.openFailedBox}...)
+	// Keep a scroll bar's width free on the right, so the bar covers no
+	// field or button.
+	scrollRoom := canvas.NewRectangle(color.Transparent)
+	scrollRoom.SetMinSize(fyne.NewSize(theme.ScrollBarSize(), 0))
+	v.content = container.NewVScroll(container.NewBorder(nil, nil, nil, scrollRoom, v.body))
 	return v
 }
 
@@ -219,7 +248,7 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 	set("Last tickle", ago(s.LastTickle, now))
 	last := ago(s.LastLogin, now)
 	if last != "" && s.LastLoginMethod != "" {
-		last += " by " + s.LastLoginMethod
+		last += ", " + lastLoginHow(s.LastLoginMethod)
 	}
 	set("Last login", last)
 	set("Failed logins", fmt.Sprintf("%d in a row, %d today", s.FailedLoginsInRow, s.FailedLoginsToday))
@@ -231,6 +260,9 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 	} else {
 		v.share.SetText("Nothing recorded yet.")
 	}
+
+	v.outages.SetText(outageList(tl.Outages(now)))
+	v.lastNow = now
 
 	var ev []string
 	for i, e := range tl.Events() {
@@ -352,7 +384,8 @@ func bandLegend() fyne.CanvasObject {
 	var items []fyne.CanvasObject
 	for _, b := range []Band{BandAuthenticated, BandRecovering, BandDown} {
 		r := canvas.NewRectangle(bandColours[b])
-		items = append(items, container.NewGridWrap(fyne.NewSquareSize(12), r), widget.NewLabel(b.String()))
+		// Centred in the label's height, so each square lines up with its word.
+		items = append(items, container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(12), r)), widget.NewLabel(b.String()))
 	}
 	return container.NewHBox(items...)
 }
@@ -364,10 +397,25 @@ type bandLayout struct {
 	from, to time.Time
 }
 
+// minFaultWidth is the narrowest a fault is drawn, in pixels: in a 24 h
+// band 500 px wide one pixel is about 3 minutes, and a short outage must
+// still catch the eye.
+const minFaultWidth = 6
+
 func (l *bandLayout) set(c *fyne.Container, spans []Span, from, to time.Time) {
-	l.spans, l.from, l.to = spans, from, to
-	objs := make([]fyne.CanvasObject, len(spans))
-	for i, s := range spans {
+	// Faults go last, so they are drawn over the green they may overlap
+	// once widened. l.spans follows the objects' order.
+	var ok, faults []Span
+	for _, s := range spans {
+		if s.Band == BandAuthenticated {
+			ok = append(ok, s)
+		} else {
+			faults = append(faults, s)
+		}
+	}
+	l.spans, l.from, l.to = append(ok, faults...), from, to
+	objs := make([]fyne.CanvasObject, len(l.spans))
+	for i, s := range l.spans {
 		objs[i] = canvas.NewRectangle(bandColours[s.Band])
 	}
 	c.Objects = objs
@@ -386,11 +434,74 @@ func (l *bandLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		s := l.spans[i]
 		x := float32(s.From.Sub(l.from)) / float32(total) * size.Width
 		w := float32(s.To.Sub(s.From)) / float32(total) * size.Width
+		w = max(w, 1)
+		if s.Band != BandAuthenticated && w < minFaultWidth {
+			w = minFaultWidth
+			x = min(x, size.Width-w) // one at "now" stays inside the band
+		}
 		o.Move(fyne.NewPos(x, 0))
-		o.Resize(fyne.NewSize(max(w, 1), size.Height))
+		o.Resize(fyne.NewSize(w, size.Height))
 	}
 }
 
 func (l *bandLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(240, 18) }
 
 var _ fyne.Layout = (*bandLayout)(nil)
+
+// lastLoginHow says who did the last login, in the user's words.
+func lastLoginHow(method string) string {
+	switch method {
+	case "manual":
+		return "by you in the browser"
+	case "browser":
+		return "automated login"
+	case "reauthenticate":
+		return "the session was reconnected automatically"
+	}
+	return method
+}
+
+// outageList is the list under the band: each outage with its times and
+// how long it lasted, newest first; at most 10.
+func outageList(outages []Outage) string {
+	if len(outages) == 0 {
+		return "No outages."
+	}
+	var b strings.Builder
+	b.WriteString("Outages (not authenticated):")
+	for i, o := range outages {
+		if i == 10 {
+			fmt.Fprintf(&b, "\n…and %d earlier", len(outages)-10)
+			break
+		}
+		b.WriteString("\n" + o.String())
+	}
+	return b.String()
+}
+
+// copyStatus puts the plain-text report on the clipboard, for a support
+// request.
+func (v *statusView) copyStatus() {
+	text := v.report()
+	if v.actions.Copy != nil {
+		v.actions.Copy(text)
+	} else {
+		fyne.CurrentApp().Clipboard().SetContent(text)
+	}
+	v.copied.SetText("Copied, with your IBKR username but no password or secret.")
+}
+
+// showOpenFailed says that the browser or the file manager did not open
+// what, and shows it to copy by hand. UI goroutine.
+func (v *statusView) showOpenFailed(what, target string, err error) {
+	v.openFailed.SetText(sentence(capitalise(fmt.Sprintf("could not open %s (%v). Open it yourself; you can copy it from here", what, err))))
+	v.openFailedText.OnChanged = nil
+	v.openFailedText.SetText(target)
+	v.openFailedText.OnChanged = func(s string) { // selectable, not editable
+		if s != target {
+			v.openFailedText.SetText(target)
+		}
+	}
+	v.openFailedBox.Show()
+	v.body.Refresh()
+}

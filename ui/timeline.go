@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"regexp"
+	"strings"
 	"time"
 
+	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
@@ -79,12 +82,15 @@ func (t *Timeline) Observe(st runner.Status, now time.Time) {
 		}
 		t.spans = append(t.spans, Span{Band: b, From: now})
 	}
-	key := stateKey{line: statusLine(st), reason: reasonOf(st)}
-	if key != t.last {
+	key := eventKey(st)
+	// Authenticated again with other words (the next check no longer
+	// says how the session came back) is no new event.
+	same := key.line == t.last.line && b == BandAuthenticated
+	if key != t.last && !same {
 		t.last = key
 		text := key.line
 		if key.reason != "" {
-			text += ": " + key.reason
+			text = strings.TrimSuffix(text, "…") + ": " + key.reason // not "restarting…: the gateway exited"
 		}
 		t.events = append(t.events, Event{At: now, Text: text})
 		if len(t.events) > t.MaxEvents {
@@ -93,6 +99,43 @@ func (t *Timeline) Observe(st runner.Status, now time.Time) {
 	}
 	t.prune(now)
 }
+
+// eventKey is what a snapshot says in the event list: the status line
+// without the "(demo)" mark (the whole window is the demo's), and the
+// reason when it is in words. While authenticated the reason is not a new
+// event: a recovery says how it recovered once, not again when the next
+// check words it differently.
+func eventKey(st runner.Status) stateKey {
+	k := stateKey{line: statusWords(st), reason: reasonOf(st)}
+	if raw(k.reason) {
+		k.reason = "" // raw errors go to the log only
+	}
+	if m := st.Session.LastLoginMethod; m != "" {
+		k.reason = strings.Replace(k.reason, "restored by "+m, "restored by "+loginMethodWords(m), 1)
+	}
+	return k
+}
+
+// loginMethodWords says who did the last login: the keeper's "browser" is
+// the automated login (a browser the app drives), not the user.
+func loginMethodWords(method string) string {
+	switch method {
+	case "browser":
+		return "automated login"
+	case "manual":
+		return "you in the browser"
+	case "reauthenticate":
+		return "reconnecting the session automatically"
+	}
+	return method
+}
+
+// rawError matches what a Go error chain carries and a person cannot act
+// on: socket calls, HTTP paths, TLS and timeouts.
+var rawError = regexp.MustCompile(`(?i)(dial (tcp|udp)|connect: |connection refused|connection reset|no such host|i/o timeout|context deadline|context canceled|\bEOF\b|x509:|tls: |\b(GET|POST|PUT|DELETE) /|https?://)`)
+
+// raw reports whether a reason is an error message rather than words.
+func raw(reason string) bool { return rawError.MatchString(reason) }
 
 // reasonOf is the reason the owning part gives for where it stands: the
 // gateway's when it is not up, else the session's.
@@ -162,4 +205,51 @@ func (t *Timeline) Events() []Event {
 		out[len(t.events)-1-i] = e
 	}
 	return out
+}
+
+// Outage is a stretch of time not authenticated: one or more recovering
+// or down spans in a row. Band is the worst of them (down over
+// recovering); Ongoing is set while it lasts (To is then now).
+type Outage struct {
+	From, To time.Time
+	Band     Band
+	Ongoing  bool
+}
+
+// Outages returns the stretches in the window ending at now that were not
+// authenticated, newest first.
+func (t *Timeline) Outages(now time.Time) []Outage {
+	var out []Outage
+	var cur *Outage
+	for _, s := range t.Spans(now) {
+		if s.Band == BandAuthenticated {
+			cur = nil
+			continue
+		}
+		if cur == nil || !cur.To.Equal(s.From) {
+			out = append(out, Outage{From: s.From, To: s.To, Band: s.Band})
+			cur = &out[len(out)-1]
+		}
+		cur.To = s.To
+		if s.Band == BandDown {
+			cur.Band = BandDown
+		}
+	}
+	if n := len(t.spans); n > 0 && t.spans[n-1].Band != BandAuthenticated && len(out) > 0 {
+		out[len(out)-1].Ongoing = true
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+// String is the outage as the status window lists it:
+// "22:04–22:06, 2 minutes, down" or "since 22:04, 2 minutes so far, recovering".
+func (o Outage) String() string {
+	d := session.Words(o.To.Sub(o.From))
+	if o.Ongoing {
+		return "since " + o.From.Format("15:04") + ", " + d + " so far, " + o.Band.String()
+	}
+	return o.From.Format("15:04") + "–" + o.To.Format("15:04") + ", " + d + ", " + o.Band.String()
 }

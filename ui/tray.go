@@ -14,6 +14,7 @@ import (
 	"fyne.io/systray"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
@@ -89,6 +90,11 @@ type trayApp struct {
 	statusVisible atomic.Bool
 	notifyOn      atomic.Bool
 	notes         chan Notification
+
+	// The open Settings window's view (nil when none), told of every
+	// change of the saved settings; the demo's own credential store.
+	settingsView *settingsView
+	demoStore    secrets.Store
 }
 
 func newTrayApp(ctx context.Context, a fyne.App, o trayOptions) *trayApp {
@@ -231,6 +237,7 @@ func (t *trayApp) do(a Action) {
 			t.showError(err)
 		}
 		t.rebuildMenu()
+		t.settingsChanged()
 	case ActQuit:
 		t.quit()
 	}
@@ -289,6 +296,7 @@ func (t *trayApp) openURL(s string) {
 	go func() {
 		if err := t.app.OpenURL(u); err != nil {
 			t.o.Log.Error("could not open the browser", "url", s, "err", err)
+			t.o.Do(func() { t.openFailed(u, err) })
 		}
 	}()
 }

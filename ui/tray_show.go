@@ -47,23 +47,35 @@ func (t *trayApp) showError(err error) {
 	w.Show()
 }
 
-// showSettings opens the settings window (one at a time).
+// showSettings opens the settings window (one at a time: a second open
+// brings it forward, showing what is saved now).
 func (t *trayApp) showSettings() {
 	if t.settings != nil {
+		t.settingsView.reload(t.savedSettings())
 		t.settings.Show()
 		t.settings.RequestFocus()
 		return
 	}
 	w := t.app.NewWindow("ibkr-tray settings")
-	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
-	v := newSettingsView(t.o.Config, t.o.Paths, installed, t.o.Deps, t.saveSettings, t.o.Log)
-	v.window, v.do = w, t.o.Do
+	cfg, installed := t.savedSettings()
+	deps := t.o.Deps
+	if t.o.Demo {
+		deps.Secrets = t.demoSecrets()
+	}
+	v := newSettingsView(cfg, t.o.Paths, installed, deps, t.saveSettings, t.o.Log)
+	v.window, v.do, v.saved, v.onClose = w, t.o.Do, t.savedSettings, w.Close
 	v.onCredentials = func() { t.command(Backend.CredentialsChanged) }
+	if t.o.Demo {
+		v.demo()
+	}
 	w.SetContent(v.content)
-	w.Resize(fyne.NewSize(620, 720))
-	w.SetOnClosed(func() { t.settings = nil })
-	t.settings = w
-	v.loadStored()
+	w.Resize(v.settingsWindowSize())
+	w.SetOnClosed(func() {
+		v.closed()
+		t.settings, t.settingsView = nil, nil
+	})
+	t.settings, t.settingsView = w, v
+	v.storedShown = v.loadStored()
 	w.Show()
 	t.shown("settings")
 }
@@ -77,20 +89,28 @@ func (t *trayApp) shown(window string) {
 // saveSettings writes the settings file, switches autostart and restarts
 // the backend when the gateway settings changed. UI goroutine.
 func (t *trayApp) saveSettings(c config.Config, startAtLogin bool) error {
-	if err := c.Save(t.o.Paths.ConfigFile); err != nil {
-		return err
+	// The demo's settings live in memory only: the demo must not change
+	// the user's real settings file or what starts at login.
+	if !t.o.Demo {
+		if err := c.Save(t.o.Paths.ConfigFile); err != nil {
+			return err
+		}
 	}
 	old := t.o.Config
 	t.o.Config = c
 	t.notifyOn.Store(c.Notifications)
-	if t.o.Autostart != nil && t.o.Autostart.Installed() != startAtLogin {
+	if !t.o.Demo && t.o.Autostart != nil && t.o.Autostart.Installed() != startAtLogin {
 		if err := t.o.Autostart.Set(startAtLogin); err != nil {
 			return err
 		}
 	}
 	t.rebuildMenu()
+	t.settingsChanged()
 	switch {
 	case t.o.Demo:
+		if r, ok := t.backend.(reconfigurer); ok {
+			r.Reconfigure(c)
+		}
 	case old.GatewayDir != c.GatewayDir || old.Port != c.Port || old.Paper != c.Paper || t.backend == nil:
 		if t.welcome != nil {
 			t.welcome.Close()
@@ -109,12 +129,7 @@ func (t *trayApp) showWelcome() {
 	w := t.app.NewWindow("Welcome to ibkr-tray")
 	var v *welcomeView
 	v = newWelcomeView(func() {
-		dialog.ShowFolderOpen(func(u fyne.ListableURI, err error) {
-			if err != nil || u == nil {
-				return
-			}
-			t.useGatewayDir(u.Path(), v)
-		}, w)
+		pickFolder(w, func(dir string) { t.useGatewayDir(dir, v) })
 	}, func() {
 		t.o.Demo = true
 		t.welcome = nil
@@ -122,7 +137,8 @@ func (t *trayApp) showWelcome() {
 		t.startBackend()
 	})
 	w.SetContent(v.content)
-	w.Resize(fyne.NewSize(520, 300))
+	w.Resize(welcomeSize)
+	v.checkJava(t.o.Deps.FindJava, t.o.Do)
 	w.SetOnClosed(func() { t.welcome = nil })
 	t.welcome = w
 	w.Show()
