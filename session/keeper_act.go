@@ -242,7 +242,7 @@ func (k *Keeper) reauthOnce(ctx context.Context) (next time.Duration, climb, gon
 			// Not Reauthenticating while nothing runs: say what happened.
 			k.lastError(c.err)
 			next := k.nextBackoff()
-			k.publish(NotAuthenticated, CauseBrokerageLost, fmt.Sprintf("the brokerage session ended and re-authenticating failed (%v); trying again in %s", c.err, durationWords(next)))
+			k.publish(NotAuthenticated, CauseBrokerageLost, fmt.Sprintf("the brokerage session ended and re-authenticating failed (%v); trying again in %s", c.err, Words(next)))
 			return next, false, false
 		}
 		return k.decideAndAct(ctx, evCheck, c, true), false, false

@@ -220,7 +220,7 @@ func (k *Keeper) loginFailed(ctx context.Context, problem string) time.Duration 
 // it late. A login whose brokerage session never opens counts as failed,
 // and the ladder of remedies climbs one rung.
 func (k *Keeper) afterLogin(ctx context.Context, method string) time.Duration {
-	k.publish(LoggingIn, CauseBrokerageLate, fmt.Sprintf(msgWaitBrokerage, durationWords(k.o.LoginWait)))
+	k.publish(LoggingIn, CauseBrokerageLate, fmt.Sprintf(msgWaitBrokerage, Words(k.o.LoginWait)))
 	a, err := k.api.InitBrokerage(ctx, k.o.TakeBackCompeting)
 	if err != nil || (!a.Authenticated && !a.Competing) {
 		a, err = k.waitAuthenticated(ctx, k.o.LoginWait, true)
@@ -239,7 +239,7 @@ func (k *Keeper) afterLogin(ctx context.Context, method string) time.Duration {
 	}
 	k.cap.failed(now, "brokerage-refused", false)
 	k.saveCap()
-	k.lastProblem = fmt.Sprintf("IBKR accepted the login, but the brokerage session did not open within %s.", durationWords(k.o.LoginWait))
+	k.lastProblem = fmt.Sprintf("IBKR accepted the login, but the brokerage session did not open within %s.", Words(k.o.LoginWait))
 	k.lastError(fmt.Errorf("%s (%v)", k.lastProblem, errSentence(err, "not authenticated")))
 	k.brokerageRefused()
 	return k.settle(ctx, sessionCheck{found: foundBrokerageLost, auth: a})
@@ -275,7 +275,7 @@ func (k *Keeper) manualLoginOnce(ctx context.Context, ssoAlive bool, reason stri
 			return k.o.TickleInterval
 		case <-deadline.C:
 			k.log.Warn("no manual login was seen in time", "waited", k.o.ManualLoginTimeout)
-			k.lastError(fmt.Errorf("no login was seen within %s", durationWords(k.o.ManualLoginTimeout)))
+			k.lastError(fmt.Errorf("no login was seen within %s", Words(k.o.ManualLoginTimeout)))
 			k.latch(func(l *Latches) { l.ManualLoginUntil = time.Time{} })
 			return k.settle(ctx, last)
 		case <-poll.C:

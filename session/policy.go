@@ -405,7 +405,7 @@ func loginBlocker(in policyInput, asked bool) (d decision, blocked bool) {
 			cause = CauseCodeRefused
 		}
 		return decision{State: NotAuthenticated, Cause: cause, Wait: waitLogin,
-			Reason: fmt.Sprintf("automated login failed: %s Trying again in %s.", in.LastFailure, durationWords(l.LoginNotBefore.Sub(in.Now)))}, true
+			Reason: fmt.Sprintf("automated login failed: %s Trying again in %s.", in.LastFailure, Words(l.LoginNotBefore.Sub(in.Now)))}, true
 	}
 	return decision{}, false
 }
@@ -475,24 +475,4 @@ func present(state State, cause Cause, l Latches, dayCapFull bool) presentation 
 		p.Offers.Login = false
 	}
 	return p
-}
-
-// durationWords writes a wait the way a person says it: "5 minutes",
-// "1 minute", "30 seconds".
-func durationWords(d time.Duration) string {
-	unit := func(n int64, one string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %ss", n, one)
-	}
-	switch {
-	case d >= time.Hour && d%time.Hour == 0:
-		return unit(int64(d/time.Hour), "hour")
-	case d >= time.Minute && d%time.Minute == 0:
-		return unit(int64(d/time.Minute), "minute")
-	case d >= 2*time.Minute:
-		return unit(int64(d.Round(time.Minute)/time.Minute), "minute")
-	}
-	return unit(max(1, int64(d.Round(time.Second)/time.Second)), "second")
 }

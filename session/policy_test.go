@@ -359,14 +359,3 @@ func TestEveryCauseHasAPresentation(t *testing.T) {
 		}
 	}
 }
-
-func TestDurationWords(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		5 * time.Minute: "5 minutes", time.Minute: "1 minute", 30 * time.Second: "30 seconds",
-		time.Second: "1 second", 90 * time.Second: "90 seconds", 150 * time.Second: "3 minutes", time.Hour: "1 hour",
-	} {
-		if got := durationWords(d); got != want {
-			t.Errorf("durationWords(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
