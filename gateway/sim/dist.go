@@ -2,11 +2,13 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // DistOptions describe a simulator laid out as a gateway distribution.
@@ -165,12 +167,25 @@ ips:
 }
 
 // FreePort asks the system for a free loopback port, for a conf.yaml that
-// needs a fixed one. Another program may take it before it is used.
+// needs a fixed one, never one it returned before in this process. Another
+// program may take it before it is used.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		// A port handed out before may be free only for a moment: its
+		// gateway restarts, and another would take it in the gap (and the
+		// first would then find it in use).
+		if _, taken := handedOut.LoadOrStore(port, true); !taken {
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("no free loopback port that was not handed out before")
 }
+
+// handedOut holds the ports FreePort returned in this process.
+var handedOut sync.Map
