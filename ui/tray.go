@@ -66,19 +66,21 @@ type trayApp struct {
 	backendDone   <-chan struct{}
 	stopWatch     context.CancelFunc
 
-	last       runner.Status
-	output     []string
-	lastIcon   IconState
-	menu       *fyne.Menu
-	timeline   *Timeline
-	status     *statusView
-	statusWin  fyne.Window
-	settings   fyne.Window
-	welcome    fyne.Window
-	popup      *popupView
-	popupWin   fyne.Window
-	popupOpen  bool
-	popupCause session.Cause // the cause the popup shows
+	last     runner.Status
+	output   []string
+	lastIcon IconState
+	// lastTooltip is the tooltip last handed to the systray.
+	lastTooltip string
+	menu        *fyne.Menu
+	timeline    *Timeline
+	status      *statusView
+	statusWin   fyne.Window
+	settings    fyne.Window
+	welcome     fyne.Window
+	popup       *popupView
+	popupWin    fyne.Window
+	popupOpen   bool
+	popupCause  session.Cause // the cause the popup shows
 	// popupLater holds the causes the user said "Later" to in this loss.
 	popupLater map[session.Cause]bool
 
@@ -177,10 +179,11 @@ func (t *trayApp) refreshStatus() {
 // rebuildMenu replaces the whole tray menu from the last snapshot.
 func (t *trayApp) rebuildMenu() {
 	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
-	t.menu = fyneMenu(menuModel(t.last, installed), t.do)
+	t.menu = fyneMenu(menuModelFor(t.last, menuContext{Autostart: installed, NotSetUp: t.notSetUp()}), t.do)
 	if t.desk != nil && t.o.NoTray == "" {
 		t.desk.SetSystemTrayMenu(t.menu)
 	}
+	t.updateTooltip()
 }
 
 // fyneMenu turns the model into Fyne menu items.
@@ -263,7 +266,17 @@ func (t *trayApp) logout() {
 	}
 }
 
+// notSetUp reports whether there is nothing to run yet: no gateway folder
+// chosen and no demo.
+func (t *trayApp) notSetUp() bool { return !t.o.Demo && t.o.Config.GatewayDir == "" }
+
+// restart is Restart / Start gateway; with nothing set up it opens the
+// Welcome window, where the gateway folder is chosen.
 func (t *trayApp) restart() {
+	if t.backend == nil && t.notSetUp() {
+		t.openWelcome()
+		return
+	}
 	if t.backend != nil {
 		t.backend.RestartGateway()
 		return
@@ -278,6 +291,17 @@ func (t *trayApp) selectAccount(id string) {
 }
 
 func (t *trayApp) quit() { t.app.Quit() }
+
+// openWelcome shows the Welcome window, the one already open if any.
+func (t *trayApp) openWelcome() {
+	if t.welcome != nil {
+		t.welcome.Show()
+		t.welcome.RequestFocus()
+	} else {
+		t.showWelcome()
+	}
+	t.shown("welcome")
+}
 
 // openURL hands a URL to the browser; the opener may take a moment, so it
 // runs off the UI goroutine.
