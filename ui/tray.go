@@ -75,6 +75,7 @@ type trayApp struct {
 	timeline    *Timeline
 	status      *statusView
 	statusWin   fyne.Window
+	noTray      *noTrayBar // the status window's tray actions, without a tray
 	settings    fyne.Window
 	welcome     fyne.Window
 	popup       *popupView
@@ -173,6 +174,9 @@ func (t *trayApp) apply(st runner.Status, output []string) {
 func (t *trayApp) refreshStatus() {
 	if t.status != nil {
 		t.status.update(t.last, t.timeline, t.output, t.o.Now())
+	}
+	if t.noTray != nil {
+		t.noTray.update(t)
 	}
 }
 
