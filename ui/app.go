@@ -80,6 +80,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	if msg := otherCopy(paths, *demo); msg != "" {
+		// Said at once, in a window, before any tray icon exists.
+		fmt.Fprintln(stderr, msg)
+		a := newFyneApp()
+		alreadyRunningWindow(a, msg).Show()
+		a.Run()
+		return 1
+	}
 	a := newFyneApp()
 	t := newTrayApp(ctx, a, trayOptions{
 		Paths: paths, Config: cfg, Demo: *demo, Deps: defaultDeps(cfg.SecretsFile),
