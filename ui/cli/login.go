@@ -28,6 +28,15 @@ var (
 	actCancel  = loginAction{"--cancel", "cancel-login", "Cancel login", func(o session.Offers) bool { return o.CancelLogin }}
 )
 
+// exitInterrupted is the status of a command stopped with Ctrl+C (128 +
+// SIGINT), as shells report it.
+const exitInterrupted = 130
+
+// interruptible is a context that Ctrl+C ends (tests end it themselves).
+var interruptible = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
 // Login is `ibkr-tray login [--retry | --browser | --cancel] [--wait] [--timeout 5m]`.
 func Login(args []string) int {
 	fs := flag.NewFlagSet("login", flag.ContinueOnError)
@@ -62,7 +71,7 @@ func Login(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible()
 	defer stop()
 	st, err := r.status(ctx)
 	if err != nil {
@@ -92,6 +101,12 @@ func Login(args []string) int {
 	ctx, end := context.WithTimeout(ctx, *timeout)
 	defer end()
 	if err := waitAuthenticated(ctx, r, *poll, sent); err != nil {
+		if errors.Is(err, context.Canceled) {
+			// Ctrl+C: the user stopped waiting; the login goes on in
+			// the app. Quietly, with the shell's status for SIGINT.
+			fmt.Fprintln(stdout)
+			return exitInterrupted
+		}
 		return fail(err)
 	}
 	fmt.Fprintln(stdout, "Authenticated.")
