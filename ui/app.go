@@ -22,6 +22,7 @@ import (
 
 	"github.com/ibkr-tray/ibkr-tray/assets"
 	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
+	"github.com/ibkr-tray/ibkr-tray/ui/cli"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
@@ -44,9 +45,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	demo := fs.Bool("demo", false, "run the built-in simulator as the gateway, with a demo user and a fault every minute or so")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: ibkr-tray [--profile NAME] [--demo]")
+		fmt.Fprintln(stderr, "       ibkr-tray COMMAND [flags]")
 		fmt.Fprintln(stderr, "\nStarts the tray app: it runs the IBKR Client Portal Gateway and keeps you logged in.")
 		fmt.Fprintln(stderr, "\nFlags:")
 		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\n"+cli.Commands)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

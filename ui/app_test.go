@@ -63,3 +63,17 @@ func TestHeadlessDemoPrintsStateChanges(t *testing.T) {
 		t.Errorf("printed\n%s\nwant\n%s", out.String(), want)
 	}
 }
+
+// TestHelpListsTheSubcommands: `ibkr-tray -h` showed only -demo and
+// -profile.
+func TestHelpListsTheSubcommands(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"-h"}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"-demo", "-profile", "headless", "status", "login", "logout", "secrets", "sim", "help", "each takes -h"} {
+		if !strings.Contains(errs.String(), want) {
+			t.Errorf("-h lacks %q:\n%s", want, errs.String())
+		}
+	}
+}

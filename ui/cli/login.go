@@ -40,7 +40,7 @@ var interruptible = func() (context.Context, context.CancelFunc) {
 // Login is `ibkr-tray login [--retry | --browser | --cancel] [--wait] [--timeout 5m]`.
 func Login(args []string) int {
 	fs := flag.NewFlagSet("login", flag.ContinueOnError)
-	fs.Usage = usage(fs, "login [--retry | --browser | --cancel] [--wait] [--timeout 5m]",
+	fs.Usage = usage(fs, "login [--retry | --browser | --cancel] [--wait] [--timeout 5m] "+remoteSynopsis,
 		"Asks the running app to log in now: automated when credentials are stored\n"+
 			"(ibkr-tray secrets set) and allowed, otherwise the gateway's login page opens\n"+
 			"in your browser. `ibkr-tray status` lists what the app offers now.")
@@ -192,7 +192,7 @@ func sentence(s string) string {
 // Logout is `ibkr-tray logout`.
 func Logout(args []string) int {
 	fs := flag.NewFlagSet("logout", flag.ContinueOnError)
-	fs.Usage = usage(fs, "logout", "Ends the session in the gateway (POST /logout).\n"+
+	fs.Usage = usage(fs, "logout "+remoteSynopsis, "Ends the session in the gateway (POST /logout).\n"+
 		"The app stops logging back in until you log in again.")
 	connect := remoteFlags(fs)
 	if err := fs.Parse(args); err != nil {

@@ -25,11 +25,14 @@ type remote struct {
 	http *http.Client
 }
 
+// remoteSynopsis is the flags remoteFlags adds, for each command's usage line.
+const remoteSynopsis = "[--profile NAME] [--status-addr HOST:PORT]"
+
 // remoteFlags adds --profile and --status-addr to a command's flags and
 // returns a function that builds the remote once flags are parsed.
 func remoteFlags(fs *flag.FlagSet) func() (*remote, error) {
-	profile := fs.String("profile", config.DefaultProfile, "settings profile")
-	addr := fs.String("status-addr", "", "the app's status endpoint (default: from the profile's settings, "+config.DefaultStatusAddr+")")
+	profile := fs.String("profile", config.DefaultProfile, "the settings profile (`NAME`) whose running app to reach")
+	addr := fs.String("status-addr", "", "the app's status endpoint `HOST:PORT` (default: from the profile's settings, "+config.DefaultStatusAddr+")")
 	return func() (*remote, error) {
 		a := *addr
 		if a == "" {

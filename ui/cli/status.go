@@ -23,10 +23,10 @@ const (
 	exitNotAuthenticated = 3
 )
 
-// Status is `ibkr-tray status [--json]`.
+// Status is `ibkr-tray status [--json] [--profile NAME] [--status-addr HOST:PORT]`.
 func Status(args []string) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.Usage = usage(fs, "status [--json]",
+	fs.Usage = usage(fs, "status [--json] "+remoteSynopsis,
 		"Prints the running app's gateway and session status, and what you can do.\n"+
 			"Exits 0 when the session is ready for your programs (authenticated, and\n"+
 			"checked recently: the same test as /readyz), 3 when it is not, 1 when the\n"+
