@@ -91,10 +91,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		a.Run()
 		return 1
 	}
+	noTray := trayMissing()
+	if *demo {
+		fmt.Fprintln(stdout, demoBanner(noTray))
+	}
 	a := newFyneApp()
 	t := newTrayApp(ctx, a, trayOptions{
 		Paths: paths, Config: cfg, Demo: *demo, Deps: defaultDeps(cfg.SecretsFile),
-		Autostart: autostart.Entry{Profile: paths.Profile}, Log: log, NoTray: trayMissing(),
+		Autostart: autostart.Entry{Profile: paths.Profile}, Log: log, NoTray: noTray,
 	})
 	if trayHook != nil {
 		trayHook(t)
@@ -107,6 +111,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	a.Lifecycle().SetOnStarted(t.start)
 	a.Run()
 	return t.shutdown()
+}
+
+// demoBanner is the demo's first line: where to look and how to stop.
+func demoBanner(noTray string) string {
+	if noTray != "" {
+		return "ibkr-tray demo: there is no system tray here, so look for the \"ibkr-tray status\" window; Ctrl+C stops the demo."
+	}
+	return "ibkr-tray demo: look for the icon in the tray; Ctrl+C stops the demo."
 }
 
 // trayHook, when set (by the end-to-end tests, which run Main in a child

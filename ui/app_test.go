@@ -77,3 +77,13 @@ func TestHelpListsTheSubcommands(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoSaysWhereToLook: `make demo` never said where the app was.
+func TestDemoSaysWhereToLook(t *testing.T) {
+	if got, want := demoBanner(""), "ibkr-tray demo: look for the icon in the tray; Ctrl+C stops the demo."; got != want {
+		t.Errorf("with a tray: %q; want %q", got, want)
+	}
+	if got := demoBanner("no StatusNotifierWatcher"); !strings.Contains(got, `"ibkr-tray status" window`) || !strings.Contains(got, "Ctrl+C stops the demo.") {
+		t.Errorf("without a tray: %q", got)
+	}
+}
