@@ -7,9 +7,24 @@ SHELL := /bin/bash
 
 export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 export LANG := en_US.UTF-8
+# Build with this patched Go, whatever Go the machine has: the go command
+# fetches it once through the module proxy and keeps it in the module cache.
+# (A Go set to GOTOOLCHAIN=local, as this project's machines are, ignores
+# go.mod's toolchain line; this export does not depend on it.)
+export GOTOOLCHAIN := go1.27.3
 GO ?= go
 BIN := ibkr-tray
 STATICCHECK_VERSION := v0.8.2
+# Tools built by this toolchain, kept apart from ~/go/bin: a staticcheck built
+# by an older Go cannot read the newer standard library.
+TOOLS := $(HOME)/.cache/ibkr-tray/tools/$(GOTOOLCHAIN)
+STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)/staticcheck
+GOVULNCHECK_VERSION := v1.9.0
+GOVULNCHECK := $(TOOLS)/govulncheck-$(GOVULNCHECK_VERSION)/govulncheck
+# The golang.org/x/vulndb snapshot the offline database is built from (pinned
+# so that CI is repeatable; `make vuln VULNDB_VERSION=latest` checks against
+# the newest advisories the module proxy has).
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
 
 # Packages from ../shared/desktop-stack-notes.md: cgo + GL + X11 to build
 # Fyne; Xvfb, D-Bus, gnome-keyring and Chromium to run and test.
@@ -51,8 +66,13 @@ lint: ## gofmt, go vet (linux, darwin, windows) and staticcheck
 	$(GO) vet ./...
 	GOOS=darwin CGO_ENABLED=0 $(GO) vet ./gateway/... ./session/...
 	GOOS=windows CGO_ENABLED=0 $(GO) vet ./gateway/... ./session/...
-	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
-	staticcheck ./...
+	@test -x $(STATICCHECK) || GOBIN=$(dir $(STATICCHECK)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(STATICCHECK) ./...
+
+.PHONY: vuln
+vuln: ## Look for known vulnerabilities the code reaches (govulncheck, offline database from golang.org/x/vulndb)
+	@test -x $(GOVULNCHECK) || GOBIN=$(dir $(GOVULNCHECK)) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	db=$$(.ci/vulndb $(VULNDB_VERSION)) && $(GOVULNCHECK) -db file://$$db ./...
 
 .PHONY: clean
 clean: ## Remove the built binary

@@ -37,6 +37,7 @@ func init() {
 }
 
 func main() {
+	ui.RecordCrashes()
 	name, args := "", os.Args[1:]
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]

@@ -11,7 +11,9 @@ import (
 	"runtime"
 	"strconv"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
 )
 
 // DownloadPage is where IBKR offers the Client Portal Gateway (the zip
@@ -137,7 +139,7 @@ func writePortConf(d Dist, port int) (string, error) {
 	out.Write(b[m[6]:]) // closing quote, rest of the line and file
 	rel := filepath.Join("root", PortConf)
 	dst := filepath.Join(d.Dir, rel)
-	if err := os.WriteFile(dst, out.Bytes(), 0o600); err != nil {
+	if err := fsutil.WriteFile(dst, out.Bytes(), 0o600); err != nil {
 		return "", fmt.Errorf("cannot write %s (a copy of conf.yaml with port %d; your conf.yaml stays as it is): %w", dst, port, err)
 	}
 	return rel, nil

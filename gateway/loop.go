@@ -13,8 +13,10 @@ const lastLinesOnFailure = 20
 
 // Run supervises the gateway until ctx ends, then stops a gateway it
 // started (never an adopted one). It returns an error only when a
-// gateway it started could not be stopped.
+// gateway it started could not be stopped. A panic in it stops the gateway
+// before the process dies (StopOnPanic).
 func (s *Supervisor) Run(ctx context.Context) error {
+	defer StopOnPanic()
 	if s.cfg.LogFile != "" {
 		f, err := openRotating(s.cfg.LogFile, 5<<20, 3)
 		if err != nil {
@@ -117,9 +119,10 @@ func (s *Supervisor) waitForRestart(ctx context.Context) bool {
 	}
 }
 
-// startOnce checks the distribution and the port, then adopts the gateway
-// already there or starts one and watches it. It returns when that
-// gateway is gone: the error says why.
+// startOnce checks the distribution and the port, then takes back the
+// gateway an earlier run of the app started, or adopts the gateway already
+// there, or starts one, and watches it. It returns when that gateway is
+// gone: the error says why.
 func (s *Supervisor) startOnce(ctx context.Context) error {
 	d, err := CheckDist(s.cfg.Dir)
 	if err != nil {
@@ -127,33 +130,38 @@ func (s *Supervisor) startOnce(ctx context.Context) error {
 	}
 	s.dist = d
 	port := s.port()
-	use, why := s.probePort(ctx, d.Scheme(), port)
-	if ctx.Err() != nil {
-		return ctx.Err()
+	p, err := s.reclaim(d, port)
+	if err != nil {
+		return err // ours, with old settings, and it could not be stopped
 	}
-	switch use {
-	case portGateway:
-		return s.watchAdopted(ctx, d, port)
-	case portOther:
-		return needsUser{fmt.Errorf("port %d is in use by another program, not a gateway (%v)%s; choose another port in the settings: the app then runs the gateway with a copy of conf.yaml that changes only the port (your conf.yaml stays as it is)", port, why, macHint(port))}
-	}
-	conf := d.Conf
-	if port != d.Port {
-		if conf, err = writePortConf(d, port); err != nil {
+	if p == nil {
+		use, why := s.probePort(ctx, d.Scheme(), port)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		switch use {
+		case portGateway:
+			return s.watchAdopted(ctx, d, port)
+		case portOther:
+			return needsUser{fmt.Errorf("port %d is in use by another program, not a gateway (%v)%s; choose another port in the settings: the app then runs the gateway with a copy of conf.yaml that changes only the port (your conf.yaml stays as it is)", port, why, macHint(port))}
+		}
+		conf := d.Conf
+		if port != d.Port {
+			if conf, err = writePortConf(d, port); err != nil {
+				return needsUser{err}
+			}
+			s.log.Info("running the gateway with a copy of conf.yaml for another port; conf.yaml is unchanged", "conf", conf, "port", port)
+		}
+		if p, err = s.spawn(d, conf, port); err != nil {
 			return needsUser{err}
 		}
-		s.log.Info("running the gateway with a copy of conf.yaml for another port; conf.yaml is unchanged", "conf", conf, "port", port)
-	}
-	p, err := s.spawn(d, conf)
-	if err != nil {
-		return needsUser{err}
 	}
 	s.update(func(st *Status) {
 		if !st.Started.IsZero() || st.LastExit != "" {
 			st.Restarts++
 		}
 		st.State, st.Reason, st.PID, st.Port, st.RetryAt = Starting, "", p.pid, port, time.Time{}
-		st.Started = time.Time{}
+		st.URL, st.Started = gatewayURL(d.Scheme(), port), time.Time{}
 	})
 	url := probeURL(d.Scheme(), port)
 	if err := s.waitReady(ctx, p, url); err != nil {
@@ -162,8 +170,12 @@ func (s *Supervisor) startOnce(ctx context.Context) error {
 		}
 		return err
 	}
+	started := p.started
+	if started.IsZero() {
+		started = s.cfg.Clock.Now()
+	}
 	s.update(func(st *Status) {
-		st.State, st.Started, st.Version = Running, s.cfg.Clock.Now(), readVersion(d.Dir)
+		st.State, st.Started, st.Version = Running, started, readVersion(d.Dir)
 	})
 	return s.watchRunning(ctx, p, url)
 }
@@ -281,6 +293,7 @@ func (s *Supervisor) watchRunning(ctx context.Context, p *proc, url string) erro
 func (s *Supervisor) watchAdopted(ctx context.Context, d Dist, port int) error {
 	s.update(func(st *Status) {
 		st.State, st.PID, st.Port, st.RetryAt = Adopted, 0, port, time.Time{}
+		st.URL = gatewayURL(d.Scheme(), port)
 		st.Reason = "a gateway was already running on port " + strconv.Itoa(port) + "; it is watched, not started or stopped by this app"
 		st.Started, st.Version = time.Time{}, readVersion(d.Dir)
 	})

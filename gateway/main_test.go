@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	case "fake":
 		os.Exit(fakeGateway(os.Args[len(os.Args)-1]))
 	}
+	if os.Getenv(appEnv) == "supervise" {
+		os.Exit(superviseChild())
+	}
 	os.Exit(m.Run())
 }
 
@@ -182,6 +185,12 @@ func startSupervisor(t testing.TB, c Config) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startSupervisorFrom(t, s)
+}
+
+// startSupervisorFrom runs a supervisor made by the test.
+func startSupervisorFrom(t testing.TB, s *Supervisor) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{Supervisor: s, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- s.Run(ctx) }()

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -78,7 +78,7 @@ func (p *prober) probePort(ctx context.Context, scheme string, port int, timeout
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) {
+		if connRefused(err, runtime.GOOS) {
 			return portFree, nil
 		}
 		return portOther, fmt.Errorf("connecting to it failed: %v", err)

@@ -12,11 +12,8 @@ import (
 // stopping reaches java too: run.sh does not exec it.
 func newGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
 
-// termGroup asks every process of the group to stop (SIGTERM).
-func termGroup(pgid int) error { return signalGroup(pgid, syscall.SIGTERM) }
-
-// killGroup stops every process of the group at once (SIGKILL).
-func killGroup(pgid int) error { return signalGroup(pgid, syscall.SIGKILL) }
+// runStopStep sends the step's signal to the group.
+func runStopStep(st stopStep, pgid int) error { return signalGroup(pgid, st.signal) }
 
 func signalGroup(pgid int, sig syscall.Signal) error {
 	if pgid <= 1 {

@@ -4,7 +4,6 @@ package gateway
 
 import (
 	"os/exec"
-	"strconv"
 	"syscall"
 )
 
@@ -14,15 +13,8 @@ func newGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
 }
 
-// termGroup asks the tree under pid to close (taskkill without /F).
-func termGroup(pid int) error {
-	return exec.Command("taskkill", "/T", "/PID", strconv.Itoa(pid)).Run()
-}
-
-// killGroup ends the tree under pid (taskkill /F).
-func killGroup(pid int) error {
-	return exec.Command("taskkill", "/T", "/F", "/PID", strconv.Itoa(pid)).Run()
-}
+// runStopStep runs the step's command (taskkill /T /F on the tree).
+func runStopStep(st stopStep, _ int) error { return exec.Command(st.cmd[0], st.cmd[1:]...).Run() }
 
 // groupAlive reports whether the group's leader still runs; taskkill /T
 // takes the tree with it.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -19,6 +20,11 @@ type proc struct {
 	pid    int           // run.sh's pid, also the process group id
 	exited chan struct{} // closed once run.sh has exited and been reaped
 	err    error         // cmd.Wait's answer, set before exited closes
+	// record is the file naming it in the state folder ("" = none),
+	// removed once it is stopped.
+	record string
+	// started is when an earlier run of the app started it (taken back).
+	started time.Time
 }
 
 // exitStatus says how run.sh ended, e.g. "exit status 1"; call after exited.
@@ -34,8 +40,12 @@ func (p *proc) exitStatus() string {
 }
 
 // spawn starts run.sh CONF from the distribution root in a new process
-// group, its output going to the log, the ring and the log file.
-func (s *Supervisor) spawn(d Dist, conf string) (*proc, error) {
+// group, its output going to the log, the ring and the log file, and
+// records it in the state folder.
+func (s *Supervisor) spawn(d Dist, conf string, port int) (*proc, error) {
+	if ending() {
+		return nil, errEnding
+	}
 	script := filepath.Join(d.Dir, d.RunScript)
 	st, err := os.Stat(script)
 	if err != nil {
@@ -67,12 +77,16 @@ func (s *Supervisor) spawn(d Dist, conf string) (*proc, error) {
 		return nil, fmt.Errorf("cannot start %s: %w; check that it is executable and that the folder is a complete gateway distribution", script, err)
 	}
 	p := &proc{cmd: cmd, pid: cmd.Process.Pid, exited: make(chan struct{})}
+	if !register(p) { // the app began exiting while this one started
+		_ = killGroup(p.pid)
+	}
+	s.writeRecord(p, d, port)
 	s.readOutput(outR, "stdout")
 	s.readOutput(errR, "stderr")
-	go func() {
+	Go(func() {
 		p.err = cmd.Wait()
 		close(p.exited)
-	}()
+	})
 	s.log.Debug("gateway started", "pid", p.pid, "script", script, "conf", conf, "dir", d.Dir)
 	return p, nil
 }
@@ -81,7 +95,7 @@ func (s *Supervisor) spawn(d Dist, conf string) (*proc, error) {
 // sub-logger, the ring and the log file.
 func (s *Supervisor) readOutput(r *os.File, stream string) {
 	s.outputs.Add(1)
-	go func() {
+	Go(func() {
 		defer s.outputs.Done()
 		defer r.Close()
 		sc := bufio.NewScanner(r)
@@ -95,17 +109,17 @@ func (s *Supervisor) readOutput(r *os.File, stream string) {
 			}
 		}
 		_, _ = io.Copy(io.Discard, r) // after an overlong line: keep the pipe drained
-	}()
+	})
 }
 
 // waitOutputs waits a little for the output readers to see the end of
 // the pipes, so the last lines reach the log before it is closed.
 func (s *Supervisor) waitOutputs(d time.Duration) {
 	done := make(chan struct{})
-	go func() {
+	Go(func() {
 		s.outputs.Wait()
 		close(done)
-	}()
+	})
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -152,26 +166,27 @@ type stopError struct{ err error }
 
 func (e stopError) Error() string { return e.err.Error() }
 
-// stop ends the whole process group: SIGTERM, up to StopWait for every
-// process of it to go, then SIGKILL, and checks that none is left (the
-// real run.sh leaves java orphaned when only bash is signalled).
+// stop ends the whole process group by stopSteps (on unix: SIGTERM, up to
+// StopWait for every process of it to go, then SIGKILL), and checks that
+// none is left (the real run.sh leaves java orphaned when only bash is
+// signalled).
 func (s *Supervisor) stop(p *proc) error {
 	start := time.Now()
-	if err := termGroup(p.pid); err != nil {
-		s.log.Debug("signalling the gateway's group failed", "pid", p.pid, "err", err)
+	steps := stopSteps(runtime.GOOS, p.pid, s.cfg.StopWait)
+	for i, st := range steps {
+		if i > 0 {
+			s.log.Warn("the gateway did not stop; killing it", "pid", p.pid, "waited", steps[i-1].wait)
+		}
+		if err := runStopStep(st, p.pid); err != nil {
+			s.log.Debug("stopping the gateway's group failed", "pid", p.pid, "step", i+1, "err", err)
+		}
+		if s.waitGroupGone(p, st.wait) {
+			s.log.Debug("gateway stopped", "pid", p.pid, "took", time.Since(start))
+			stopped(p)
+			return nil
+		}
 	}
-	if s.waitGroupGone(p, s.cfg.StopWait) {
-		s.log.Debug("gateway stopped", "pid", p.pid, "took", time.Since(start))
-		return nil
-	}
-	s.log.Warn("the gateway did not stop after SIGTERM; killing it", "pid", p.pid, "waited", s.cfg.StopWait)
-	if err := killGroup(p.pid); err != nil {
-		s.log.Debug("killing the gateway's group failed", "pid", p.pid, "err", err)
-	}
-	if s.waitGroupGone(p, 5*time.Second) {
-		return nil
-	}
-	err := stopError{fmt.Errorf("the gateway (process group %d) could not be stopped; end its processes by hand (kill -9 -- -%d)", p.pid, p.pid)}
+	err := stopError{fmt.Errorf("the gateway (process group %d) could not be stopped; end its processes by hand (%s)", p.pid, steps[len(steps)-1].byHand)}
 	s.log.Error("gateway left running", "pid", p.pid, "err", err)
 	return err
 }

@@ -22,6 +22,9 @@ type Config struct {
 	Port int
 	// ReadyTimeout is how long a start may take until GET / answers (60s).
 	ReadyTimeout time.Duration
+	// StateDir holds RecordFile, naming the gateway started, so that the
+	// next start after the app was killed takes it back ("" = no record).
+	StateDir string
 	// LogFile receives the gateway's output, rotated at 5 MiB keeping 3
 	// old files ("" = no file).
 	LogFile string
@@ -128,6 +131,7 @@ type Supervisor struct {
 	file     *rotatingFile
 	outputs  sync.WaitGroup // readers of the gateway's output
 
+	portSetting  atomic.Int64 // Config.Port, or SetPort's
 	healthChecks atomic.Int64 // GET / checks of a running gateway done (for tests)
 }
 
@@ -163,27 +167,42 @@ func NewSupervisor(c Config) (*Supervisor, error) {
 		}
 		s.log.Info("found Java for the gateway", "java", s.java.Path, "version", s.java.Version)
 	}
+	s.portSetting.Store(int64(c.Port))
 	port := s.port()
 	s.status = Status{
 		State:     Stopped,
 		Since:     c.Clock.Now(),
 		Dir:       d.Dir,
 		Port:      port,
-		URL:       "https://localhost:" + strconv.Itoa(port),
+		URL:       gatewayURL(d.Scheme(), port),
 		Simulator: d.Simulator,
-	}
-	if !d.SSL {
-		s.status.URL = "http://localhost:" + strconv.Itoa(port)
 	}
 	return s, nil
 }
 
-// port is the port the gateway is run on.
+// port is the port the gateway is run on: the port setting, else
+// listenPort in conf.yaml as last read.
 func (s *Supervisor) port() int {
-	if s.cfg.Port != 0 {
-		return s.cfg.Port
+	if p := s.portSetting.Load(); p != 0 {
+		return int(p)
 	}
 	return s.dist.Port
+}
+
+// SetPort changes the port setting (0 = listenPort in conf.yaml) for the
+// next start; Restart applies it now. Status.URL follows once the gateway
+// runs there.
+func (s *Supervisor) SetPort(port int) error {
+	if port < 0 || port > 65535 {
+		return fmt.Errorf("port %d is not a TCP port; choose one from 1024 to 65535", port)
+	}
+	s.portSetting.Store(int64(port))
+	return nil
+}
+
+// gatewayURL is the address clients use: https://localhost:PORT.
+func gatewayURL(scheme string, port int) string {
+	return scheme + "://localhost:" + strconv.Itoa(port)
 }
 
 // Dist is the checked distribution.
@@ -193,7 +212,9 @@ func (s *Supervisor) Dist() Dist { return s.dist }
 // simulator).
 func (s *Supervisor) Java() Java { return s.java }
 
-// URL is where the gateway answers: https://localhost:PORT.
+// URL is where the gateway answers: https://localhost:PORT, for the port
+// of the latest start (conf.yaml and the port setting are read again at
+// each start).
 func (s *Supervisor) URL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

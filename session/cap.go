@@ -9,7 +9,7 @@ const (
 	capOpen       capReason = 0 // automated login allowed
 	capInRow      capReason = 1 // too many failed logins in a row
 	capPerDay     capReason = 2 // too many failed logins today
-	capStopped    capReason = 3 // a failure that retrying cannot fix (wrong password, ...)
+	capStopped    capReason = 3 // unused: rejected credentials are Latches.CredentialsRejected
 	capUnreadable capReason = 4 // the record could not be read: the count is unknown
 )
 
@@ -42,9 +42,16 @@ type capRecord struct {
 	LastFailureKind string `json:"lastFailureKind,omitempty"`
 	// Tripped latches when a limit is reached; only the user clears it.
 	Tripped bool `json:"tripped"`
-	// Stopped names a failure that retrying cannot fix ("bad-credentials");
-	// only the user clears it.
+	// Stopped names a failure that retrying cannot fix ("bad-credentials"):
+	// IBKR rejected the credentials. Only a change of them clears it.
 	Stopped string `json:"stopped,omitempty"`
+	// RejectedSalt and RejectedPrint identify the rejected credentials, so
+	// a change of them made while the app was not running is seen: a
+	// random salt and the first 32 bits of SHA-256(salt, username,
+	// password, TOTP secret). Never the secret itself; 32 bits say too
+	// little to check a guessed password against.
+	RejectedSalt  string `json:"rejectedSalt,omitempty"`
+	RejectedPrint uint32 `json:"rejectedPrint,omitempty"`
 	// Pending is set while an attempt runs. An attempt is counted as failed
 	// when it starts, so a crash in the middle still counts.
 	Pending    bool      `json:"pending"`
@@ -62,6 +69,10 @@ type loginCap struct {
 	// unreadable is set when the state file could not be read at start:
 	// the count is unknown, so no automated login until the user resets.
 	unreadable bool
+	// writeErr is set when the record could not be written: an attempt
+	// that is not written down could repeat in a restart loop, so none
+	// starts until the user acts.
+	writeErr string
 }
 
 func capDay(t time.Time) string { return t.Format(time.DateOnly) }
@@ -78,14 +89,12 @@ func (c *loginCap) roll(now time.Time) {
 func (c *loginCap) allowed(now time.Time) capReason {
 	c.roll(now)
 	switch {
-	case c.unreadable:
+	case c.unreadable || c.writeErr != "":
 		return capUnreadable
-	case c.rec.Stopped != "":
-		return capStopped
+	case c.rec.FailedToday >= c.MaxPerDay:
+		return capPerDay // first: the day's cap is the one Retry cannot lift
 	case c.rec.FailedInRow >= c.MaxInRow:
 		return capInRow
-	case c.rec.FailedToday >= c.MaxPerDay:
-		return capPerDay
 	case c.rec.Tripped:
 		// Latched on an earlier day: stays until the user acts.
 		return capPerDay
@@ -124,7 +133,6 @@ func (c *loginCap) succeeded(now time.Time) {
 	}
 	c.rec.FailedInRow = 0
 	c.rec.Tripped = false
-	c.rec.Stopped = ""
 	c.rec.LastLogin = now
 }
 
@@ -167,13 +175,58 @@ func (c *loginCap) recovered(now time.Time) bool {
 	return true
 }
 
-// userActed clears the stop that only the user may clear (they say they
-// fixed the credentials), but not the counts.
-func (c *loginCap) userActed() { c.rec.Stopped = "" }
+// dayFull reports whether today's failures reached the day's limit: then
+// nothing but a login in the browser is offered until tomorrow.
+func (c *loginCap) dayFull(now time.Time) bool {
+	c.roll(now)
+	return c.rec.FailedToday >= c.MaxPerDay
+}
 
-// reset is the user acknowledging the cap: every count and latch clears.
+// allowOneInRow is the user acknowledging the in-a-row cap (Retry): the
+// latch clears and the count drops to one below the limit, so exactly one
+// more automated attempt may run and its failure trips the cap again. The
+// day's count is never touched.
+func (c *loginCap) allowOneInRow(now time.Time) {
+	c.roll(now)
+	c.rec.FailedInRow = min(c.rec.FailedInRow, c.MaxInRow-1)
+	if c.rec.FailedToday < c.MaxPerDay {
+		c.rec.Tripped = false
+	}
+}
+
+// credentialsChanged forgets a rejection of the old credentials.
+func (c *loginCap) credentialsChanged() {
+	c.rec.Stopped, c.rec.RejectedSalt, c.rec.RejectedPrint = "", "", 0
+}
+
+// reset starts a new record after one that could not be read (the user
+// acknowledged that the count is unknown). It is the only way counts are
+// cleared by a person, and only when they were lost anyway.
 func (c *loginCap) reset(now time.Time) {
 	last := c.rec.LastLogin
 	c.rec = capRecord{Day: capDay(now), LastLogin: last}
 	c.unreadable = false
+}
+
+// acknowledged is the user acknowledging an unknown count (Retry): an
+// unreadable record starts anew; one that could not be written is tried
+// again, its counts kept.
+func (c *loginCap) acknowledged(now time.Time) {
+	if c.unreadable {
+		c.reset(now)
+	}
+	c.writeErr = ""
+}
+
+// capCause is the cap's reason as a Cause ("" when open).
+func capCause(r capReason) Cause {
+	switch r {
+	case capInRow:
+		return CauseCapInRow
+	case capPerDay:
+		return CauseCapPerDay
+	case capUnreadable:
+		return CauseCapUnreadable
+	}
+	return CauseNone
 }

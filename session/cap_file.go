@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
 )
 
 const capRecordVersion = 1
@@ -35,9 +37,10 @@ func loadCapRecord(path string) (capRecord, error) {
 	return r, nil
 }
 
-// saveCapRecord writes the record atomically (a temporary file in the same
-// folder, synced, then renamed over the old one) with mode 0600, so a crash
-// leaves either the old record or the new one.
+// saveCapRecord writes the record atomically (fsutil.WriteFile: a
+// temporary file in the same folder, synced, renamed over the old one, the
+// folder synced) with mode 0600, so a crash leaves either the old record or
+// the new one.
 func saveCapRecord(path string, r capRecord) error {
 	if path == "" {
 		return nil
@@ -51,29 +54,8 @@ func saveCapRecord(path string, r capRecord) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("could not create the folder for the login attempt record: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("could not write the login attempt record in %s: %w", dir, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename this fails harmlessly
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
+	if err := fsutil.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("could not write the login attempt record %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("could not replace the login attempt record %s: %w", path, err)
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 // capStep is one thing that happens to the cap in a table test.
 type capStep struct {
 	at   time.Duration // after the test's start
-	do   string        // "fail", "stop", "ok", "abandon", "reset", "acted", "crash"
+	do   string        // "fail", "stop", "ok", "abandon", "reset", "retry", "crash"
 	want capReason     // allowed() afterwards
 }
 
@@ -44,9 +44,19 @@ func TestLoginCapLimits(t *testing.T) {
 			{0, "fail", capOpen}, {1, "fail", capOpen}, {2, "fail", capInRow},
 			{48 * time.Hour, "", capInRow},
 		}},
-		{"a wrong password stops at once", []capStep{{0, "stop", capStopped}}},
-		{"the user acting clears a stop but not the counts", []capStep{
-			{0, "fail", capOpen}, {1, "stop", capStopped}, {2, "acted", capOpen}, {3, "fail", capInRow},
+		// A rejected password is Latches.CredentialsRejected (the policy's
+		// blocker); the cap only counts it.
+		{"a wrong password counts as one failure", []capStep{{0, "stop", capOpen}}},
+		{"Retry lets exactly one more attempt past the in-row cap", []capStep{
+			{0, "fail", capOpen}, {1, "fail", capOpen}, {2, "fail", capInRow}, {3, "retry", capOpen},
+			{4, "fail", capInRow}, {5, "retry", capOpen}, {6, "fail", capInRow},
+		}},
+		{"Retry never clears the day's count", []capStep{
+			{0, "fail", capOpen}, {1, "fail", capOpen}, {2, "fail", capInRow}, {3, "retry", capOpen},
+			{4, "fail", capInRow}, {5, "retry", capOpen}, {6, "fail", capInRow}, {7, "retry", capOpen},
+			{8, "fail", capInRow}, {9, "retry", capOpen}, {10, "fail", capInRow}, {11, "retry", capOpen},
+			{12, "fail", capInRow}, {13, "retry", capOpen}, {14, "fail", capInRow}, {15, "retry", capOpen},
+			{16, "fail", capPerDay}, {17, "retry", capPerDay},
 		}},
 		{"an abandoned attempt does not count", []capStep{
 			{0, "abandon", capOpen}, {1, "abandon", capOpen}, {2, "abandon", capOpen}, {3, "abandon", capOpen},
@@ -96,8 +106,8 @@ func TestLoginCapLimits(t *testing.T) {
 					}
 				case "reset":
 					c.reset(now)
-				case "acted":
-					c.userActed()
+				case "retry":
+					c.allowOneInRow(now)
 				}
 				if got := c.allowed(now); got != s.want {
 					t.Fatalf("step %d (%s at %v): allowed = %v, want %v (record %+v)", i, s.do, s.at, got, s.want, c.rec)

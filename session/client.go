@@ -55,11 +55,13 @@ type ClientOptions struct {
 // Client talks to one gateway's Web API. It is safe for concurrent use.
 // Every failure is a *Error whose Kind says what to do next.
 type Client struct {
-	base      string // scheme://host:port, no trailing slash
-	http      *http.Client
-	timeout   time.Duration
-	log       *slog.Logger
-	userAgent string
+	base        atomic.Pointer[string] // scheme://host:port, no trailing slash (SetBaseURL)
+	host        string                 // the host the TLS settings were made for
+	allowRemote bool
+	http        *http.Client
+	timeout     time.Duration
+	log         *slog.Logger
+	userAgent   string
 
 	// loginURL is where GET / last redirected to, learned by Ping.
 	loginURL atomic.Pointer[string]
@@ -68,21 +70,11 @@ type Client struct {
 // NewClient checks the options and builds a client. It refuses a remote
 // gateway unless AllowRemote is set, and a CA file it cannot read.
 func NewClient(o ClientOptions) (*Client, error) {
-	u, err := parseBaseURL(o.BaseURL)
+	u, err := checkBaseURL(o.BaseURL, o.AllowRemote)
 	if err != nil {
-		return nil, &Error{Kind: KindRefused, Op: "connect", Msg: err.Error()}
+		return nil, err
 	}
 	host := u.Hostname()
-	if !isLoopback(host) {
-		if !o.AllowRemote {
-			return nil, &Error{Kind: KindRefused, Op: "connect", Msg: fmt.Sprintf(
-				"the gateway address %s is not on this computer; the IBKR gateway only accepts logins from its own machine, so use https://localhost:PORT, or turn on \"allow a remote gateway\" in the settings if you really run it elsewhere", u.Host)}
-		}
-		if u.Scheme == "http" {
-			return nil, &Error{Kind: KindRefused, Op: "connect", Msg: fmt.Sprintf(
-				"plain http:// is only allowed for a gateway on this computer; use https://%s for a remote gateway", u.Host)}
-		}
-	}
 	roots, err := loadRoots(o.CAFile)
 	if err != nil {
 		return nil, err
@@ -104,7 +96,8 @@ func NewClient(o ClientOptions) (*Client, error) {
 		IdleConnTimeout:     90 * time.Second,
 	}
 	c := &Client{
-		base: u.Scheme + "://" + u.Host,
+		host:        host,
+		allowRemote: o.AllowRemote,
 		http: &http.Client{
 			Transport: transport,
 			// The API never redirects a good answer; a redirect means
@@ -115,6 +108,8 @@ func NewClient(o ClientOptions) (*Client, error) {
 		log:       o.Logger,
 		userAgent: "ibkr-tray/" + o.Version,
 	}
+	base := u.Scheme + "://" + u.Host
+	c.base.Store(&base)
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
@@ -125,6 +120,49 @@ func NewClient(o ClientOptions) (*Client, error) {
 		c.userAgent = "ibkr-tray/dev"
 	}
 	return c, nil
+}
+
+// checkBaseURL reads the gateway address and refuses one off this
+// computer unless allowRemote, and plain http to one off it.
+func checkBaseURL(s string, allowRemote bool) (*url.URL, error) {
+	u, err := parseBaseURL(s)
+	if err != nil {
+		return nil, &Error{Kind: KindRefused, Op: "connect", Msg: err.Error()}
+	}
+	if !isLoopback(u.Hostname()) {
+		if !allowRemote {
+			return nil, &Error{Kind: KindRefused, Op: "connect", Msg: fmt.Sprintf(
+				"the gateway address %s is not on this computer; the IBKR gateway only accepts logins from its own machine, so use https://localhost:PORT, or turn on \"allow a remote gateway\" in the settings if you really run it elsewhere", u.Host)}
+		}
+		if u.Scheme == "http" {
+			return nil, &Error{Kind: KindRefused, Op: "connect", Msg: fmt.Sprintf(
+				"plain http:// is only allowed for a gateway on this computer; use https://%s for a remote gateway", u.Host)}
+		}
+	}
+	return u, nil
+}
+
+// SetBaseURL points the client at the gateway's new address, when it came
+// back on another port (conf.yaml edited, or the port setting changed).
+// NewClient's checks apply: an address off this computer needs
+// AllowRemote. The scheme and port may change; the host only from one
+// loopback name to another, because the TLS settings were made for the
+// first host. Safe to call while calls are in flight: they finish on the
+// old address, later ones use the new one.
+func (c *Client) SetBaseURL(s string) error {
+	u, err := checkBaseURL(s, c.allowRemote)
+	if err != nil {
+		return err
+	}
+	if host := u.Hostname(); host != c.host && !(isLoopback(host) && isLoopback(c.host)) {
+		return &Error{Kind: KindRefused, Op: "connect", Msg: fmt.Sprintf(
+			"the gateway address can change its port while the app runs, not its computer (%s, was %s); restart the app to use another gateway", u.Host, c.host)}
+	}
+	base := u.Scheme + "://" + u.Host
+	if old := c.base.Swap(&base); *old != base {
+		c.loginURL.Store(nil) // learned from the old address
+	}
+	return nil
 }
 
 // parseBaseURL reads the gateway address and reduces it to scheme and
@@ -179,7 +217,7 @@ func parsePort(p string) (int, error) {
 }
 
 // BaseURL is the gateway's address, scheme://host:port.
-func (c *Client) BaseURL() string { return c.base }
+func (c *Client) BaseURL() string { return *c.base.Load() }
 
 // LoginURL is the gateway's login page, for the browser: where GET /
 // redirected when Ping last saw it, else the stock gateway's address.
@@ -187,5 +225,5 @@ func (c *Client) LoginURL() string {
 	if p := c.loginURL.Load(); p != nil {
 		return *p
 	}
-	return c.base + defaultLoginPath
+	return c.BaseURL() + defaultLoginPath
 }

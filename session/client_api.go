@@ -168,7 +168,7 @@ func (c *Client) Ping(ctx context.Context) error {
 		return err
 	}
 	return &Error{Kind: KindUnexpected, Op: op, Status: a.status,
-		Msg: fmt.Sprintf("something answers at %s but it does not look like the IBKR gateway (HTTP %d without a redirect to the login page); check the port", c.base, a.status)}
+		Msg: fmt.Sprintf("something answers at %s but it does not look like the IBKR gateway (HTTP %d without a redirect to the login page); check the port", c.BaseURL(), a.status)}
 }
 
 // loginLocation resolves a redirect from GET / against the gateway's
@@ -177,7 +177,7 @@ func (c *Client) loginLocation(loc string) (string, bool) {
 	if loc == "" {
 		return "", false
 	}
-	base, _ := url.Parse(c.base + "/")
+	base, _ := url.Parse(c.BaseURL() + "/")
 	u, err := base.Parse(loc)
 	if err != nil || !strings.HasPrefix(strings.ToLower(u.Path), "/sso/login") {
 		return "", false

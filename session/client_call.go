@@ -52,7 +52,7 @@ func (c *Client) roundTrip(ctx context.Context, op, method, path string, in any)
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(callCtx, method, c.base+path, body)
+	req, err := http.NewRequestWithContext(callCtx, method, c.BaseURL()+path, body)
 	if err != nil {
 		return answer{}, &Error{Kind: KindUnexpected, Op: op, Err: err, Msg: "the request could not be built"}
 	}

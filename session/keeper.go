@@ -30,6 +30,10 @@ type GatewayAPI interface {
 
 var _ GatewayAPI = (*Client)(nil)
 
+// The keeper follows the gateway to a new address through this method of
+// *Client (optional for other GatewayAPIs).
+var _ interface{ SetBaseURL(string) error } = (*Client)(nil)
+
 // KeeperOptions configure a Keeper. Zero values take the defaults named in
 // each field's comment.
 type KeeperOptions struct {
@@ -74,8 +78,16 @@ type KeeperOptions struct {
 	// next one; it doubles after each failure (default 1 min).
 	LoginRetryDelay time.Duration
 	// MaxBackoff bounds the wait between checks while IBKR is unreachable
-	// or rate-limiting (default 2 min).
+	// or answers with errors (default 20 s less RequestTimeout, so the end
+	// of an outage is noticed within 20 s).
 	MaxBackoff time.Duration
+	// RequestTimeout is the client's bound on one call (default
+	// DefaultTimeout); the keeper uses it for ReadyUntil and MaxBackoff.
+	RequestTimeout time.Duration
+	// RestartGateway, when set, restarts the gateway (the runner wires the
+	// supervisor's Restart). It is one remedy, tried once, when logins
+	// succeed but the brokerage session never opens.
+	RestartGateway func()
 	// ManualLoginTimeout is how long Login waits for the user to log in in
 	// their browser (default 5 min), polling every ManualPollInterval
 	// (default 3 s).
@@ -98,6 +110,11 @@ type KeeperOptions struct {
 // requests an hour).
 const DefaultTickleInterval = 4 * time.Second
 
+// outageNoticed bounds how long the end of an outage (or of a spell of
+// errors) may go unnoticed: the back-off plus one call's timeout. A tickle
+// is cheap (IBKR allows one a second), so there is no reason to wait longer.
+const outageNoticed = 20 * time.Second
+
 func (o *KeeperOptions) defaults() {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -109,7 +126,8 @@ func (o *KeeperOptions) defaults() {
 	def(&o.LoginWait, 60*time.Second)
 	def(&o.StatusPoll, 500*time.Millisecond)
 	def(&o.LoginRetryDelay, time.Minute)
-	def(&o.MaxBackoff, 2*time.Minute)
+	def(&o.RequestTimeout, DefaultTimeout)
+	def(&o.MaxBackoff, max(o.TickleInterval, outageNoticed-o.RequestTimeout))
 	def(&o.ManualLoginTimeout, 5*time.Minute)
 	def(&o.ManualPollInterval, 3*time.Second)
 	if o.MaxFailedInRow <= 0 {
@@ -152,21 +170,20 @@ type Keeper struct {
 	// of every change of state as it happens, which Subscribe may merge.
 	transition func(from, to State)
 
-	// Owned by the Run goroutine.
+	// Owned by the Run goroutine. Every latch that changes what the keeper
+	// does until a person acts lives in status.Latches; these are timings
+	// and bookkeeping.
 	cap             loginCap
+	gateway         GatewayFacts  // the supervisor's last word
 	backoff         time.Duration // current wait between checks after trouble; 0 = TickleInterval
-	loginNotBefore  time.Time     // no automated login before this (after a failure)
-	loginDelay      time.Duration
-	reauthNotBefore time.Time // no reauthenticate before this (after one that did not help)
+	loginDelay      time.Duration // the wait after the last failed login; doubles
+	reauthNotBefore time.Time     // no reauthenticate before this (after one that did not help)
 	reauthDelay     time.Duration
 	competeAt       time.Time // no automatic take-back before this
-	loggedOut       bool      // the user logged out: no automated login until they ask
-	credsBlocked    string    // the credential store failed (locked keyring): not asked again until the user acts
-	noBrowser       string    // no browser for automated login: not tried again until the user acts
 	haveFacts       bool      // accounts and user read for this session
 	usedStep        int64     // the last TOTP step sent: never send a code of it again
-	lastProblem     string    // the last automated login failure, in words
 	codeRefusals    int       // security codes refused in a row: twice points at the clock or the secret
+	lastProblem     string    // the last automated login failure, in words (for the reason)
 	capLoadErr      string    // why the state file could not be read
 	clocks          clockWatch
 	// Monotonic times of the last rate-limited calls.
@@ -185,7 +202,7 @@ func NewKeeper(o KeeperOptions) *Keeper {
 		wake: make(chan struct{}, 1),
 		cap:  loginCap{MaxInRow: o.MaxFailedInRow, MaxPerDay: o.MaxFailedPerDay},
 	}
-	k.status = Status{State: Connecting, Reason: "starting", Since: o.Now()}
+	k.status = Status{State: Connecting, Cause: CauseStarting, Reason: "starting", Since: o.Now()}
 	return k
 }
 
@@ -230,9 +247,22 @@ func (k *Keeper) update(f func(s *Status)) {
 	}
 	k.status.FailedLoginsInRow = k.cap.rec.FailedInRow
 	k.status.FailedLoginsToday = k.cap.rec.FailedToday
+	k.status.Latches.CapTripped = capCause(k.cap.allowed(k.o.Now()))
+	switch k.status.Latches.CapTripped {
+	case CauseNone:
+		k.status.Latches.CapLastFailure = ""
+	case CauseCapUnreadable:
+		k.status.Latches.CapLastFailure = k.capLoadErr
+	default:
+		k.status.Latches.CapLastFailure = k.lastProblem
+	}
+	p := present(k.status.State, k.status.Cause, k.status.Latches, k.cap.dayFull(k.o.Now()))
+	k.status.NeedsYou, k.status.Offers = p.NeedsYou, p.Offers
 	after := k.status
 	after.LastTickle, before.LastTickle = time.Time{}, time.Time{}
 	after.SSOExpires, before.SSOExpires = time.Time{}, time.Time{}
+	after.LastGoodCheck, before.LastGoodCheck = time.Time{}, time.Time{}
+	after.ReadyUntil, before.ReadyUntil = time.Time{}, time.Time{}
 	if reflect.DeepEqual(before, after) {
 		return
 	}
@@ -244,13 +274,14 @@ func (k *Keeper) update(f func(s *Status)) {
 	}
 }
 
-// set moves to state with a reason; the log line's level follows what the
-// user is shown.
-func (k *Keeper) set(state State, reason string) {
+// publish moves to state with a cause and a reason; the log line's level
+// follows what the user is shown.
+func (k *Keeper) publish(state State, cause Cause, reason string) {
 	var was State
 	k.update(func(s *Status) {
 		was = s.State
 		s.State = state
+		s.Cause = cause
 		s.Reason = reason
 	})
 	if was == state {
@@ -263,14 +294,24 @@ func (k *Keeper) set(state State, reason string) {
 	switch state {
 	case NeedsManualLogin, LoginLocked:
 		level = slog.LevelError
-	case IBKRUnreachable, GatewayDown:
+	case IBKRUnreachable, GatewayDown, IBKRErrors:
 		level = slog.LevelWarn
 	}
-	if was == Connecting && state == GatewayDown {
+	if cause == CauseStarting {
 		level = slog.LevelInfo // the usual start: the gateway is still starting
 	}
-	k.log.Log(context.Background(), level, "session state", "from", was, "to", state, "reason", reason)
+	k.log.Log(context.Background(), level, "session state", "from", was, "to", state, "cause", cause, "reason", reason)
 }
+
+// latches returns the keeper's latches.
+func (k *Keeper) latches() Latches {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.status.Latches
+}
+
+// latch changes the latches.
+func (k *Keeper) latch(f func(l *Latches)) { k.update(func(s *Status) { f(&s.Latches) }) }
 
 // lastError records the last failure in the status.
 func (k *Keeper) lastError(err error) {
@@ -366,9 +407,10 @@ func (k *Keeper) SelectAccount(id string) {
 // CheckNow checks the session at once, e.g. after the gateway (re)started.
 func (k *Keeper) CheckNow() { k.send(command{kind: cmdCheckNow}, false) }
 
-// ResetLoginCap clears the failed-login counts: the user acknowledged the
-// cap and wants automated logins again.
-func (k *Keeper) ResetLoginCap() { k.send(command{kind: cmdResetCap}, false) }
+// ResetLoginCap is RetryLogin. It once wiped every count, which let a click
+// defeat the cap; it stays for callers not yet moved to RetryLogin.
+// New callers use RetryLogin.
+func (k *Keeper) ResetLoginCap() { k.RetryLogin() }
 
 // RetryLogin acknowledges the in-a-row login cap: it clears only that latch
 // and starts exactly one automated attempt. The day's count stays; once the
@@ -405,7 +447,14 @@ type GatewayFacts struct {
 
 // GatewayChanged passes the supervisor's view on (the runner calls it on
 // each change of the gateway).
-func (k *Keeper) GatewayChanged(g GatewayFacts) { k.send(command{kind: cmdGateway, gateway: g}, false) }
+// A gateway that starts or restarts ends a wait for a manual login: the
+// login page the user has open belongs to the old process.
+func (k *Keeper) GatewayChanged(g GatewayFacts) {
+	k.mu.Lock()
+	waiting := !k.status.Latches.ManualLoginUntil.IsZero()
+	k.mu.Unlock()
+	k.send(command{kind: cmdGateway, gateway: g}, g.Starting && waiting)
+}
 
 // Settings are the keeper's options that the user can change while it
 // runs.
@@ -456,17 +505,23 @@ func (k *Keeper) Run(ctx context.Context) error {
 	defer timer.Stop()
 	probe := time.NewTicker(wakeProbe)
 	defer probe.Stop()
+	commands := func() {
+		for _, c := range k.takeCommands() {
+			if ctx.Err() != nil {
+				return
+			}
+			timer.Reset(k.op(ctx, func(ctx context.Context) time.Duration { return k.handle(ctx, c) }))
+		}
+	}
+	// Commands sent before Run (the supervisor's first word: "starting")
+	// come before the first check, so it is not read as "not running".
+	commands()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-k.wake:
-			for _, c := range k.takeCommands() {
-				if ctx.Err() != nil {
-					return nil
-				}
-				timer.Reset(k.op(ctx, func(ctx context.Context) time.Duration { return k.handle(ctx, c) }))
-			}
+			commands()
 		case <-timer.C:
 			timer.Reset(k.op(ctx, k.step))
 		case <-probe.C:

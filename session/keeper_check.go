@@ -140,53 +140,6 @@ func (k *Keeper) classify(ctx context.Context, err error) sessionCheck {
 	return sessionCheck{found: foundBroken, err: err}
 }
 
-// step is one turn of the loop: check, then do what the finding needs.
-func (k *Keeper) step(ctx context.Context) time.Duration {
-	return k.act(ctx, k.checkOnce(ctx), false)
-}
-
-// act does what a finding needs and returns the time to the next check.
-// userAsked is set when the user chose Log in.
-func (k *Keeper) act(ctx context.Context, c sessionCheck, userAsked bool) time.Duration {
-	switch c.found {
-	case foundAuthenticated:
-		k.authenticated(ctx, c.auth, "")
-		return k.nextCheck()
-	case foundCompeting:
-		return k.competing(ctx, c.auth, userAsked)
-	case foundBrokerageLost, foundNoSession:
-		k.backoff = 0
-		k.haveFacts = false
-		k.update(func(s *Status) { s.Auth = c.auth })
-		return k.recover(ctx, c.found == foundBrokerageLost, userAsked)
-	}
-	return k.trouble(c)
-}
-
-// trouble handles the findings that no step of ours can fix: wait and
-// check again.
-func (k *Keeper) trouble(c sessionCheck) time.Duration {
-	k.lastError(c.err)
-	switch c.found {
-	case foundGatewayDown:
-		k.haveFacts = false
-		k.backoff = 0
-		k.set(GatewayDown, errSentence(c.err, "the gateway does not answer"))
-		return k.o.TickleInterval
-	case foundIBKRUnreachable:
-		k.set(IBKRUnreachable, "the gateway is running but IBKR does not answer through it (no network, or IBKR is down); waiting and checking again, with no login attempts meanwhile")
-		return k.nextBackoff()
-	case foundTrouble:
-		d := k.nextBackoff()
-		k.log.Warn("the gateway answered with an error; checking again later", "err", c.err, "in", d)
-		return d
-	case foundBroken:
-		k.set(NotAuthenticated, errSentence(c.err, "the gateway gave an answer that is no use"))
-		return k.nextBackoff()
-	}
-	return k.o.TickleInterval
-}
-
 // nextCheck is the wait before the next check of a usable session: the
 // tickle interval, or less when the SSO session is about to end, so its end
 // is seen at once.
@@ -210,29 +163,6 @@ func (k *Keeper) nextBackoff() time.Duration {
 	}
 	k.backoff = min(k.backoff, k.o.MaxBackoff)
 	return k.backoff
-}
-
-// authenticated publishes a usable session; method names the step that
-// brought it back ("" when it never left).
-func (k *Keeper) authenticated(ctx context.Context, auth AuthStatus, method string) {
-	k.backoff = 0
-	if !k.haveFacts || method != "" {
-		k.readFacts(ctx, method == "browser" || method == "manual" || k.Status().User == "")
-	}
-	now := k.now()
-	k.update(func(s *Status) {
-		s.Auth = auth
-		if method != "" {
-			s.LastLogin = now
-			s.LastLoginMethod = method
-		}
-		s.LastError = ""
-	})
-	reason := "the brokerage session is usable"
-	if method != "" {
-		reason += " (restored by " + method + ")"
-	}
-	k.set(Authenticated, reason)
 }
 
 // readFacts reads the accounts (IBKR wants /iserver/accounts read before
@@ -304,19 +234,6 @@ func (k *Keeper) waitAuthenticated(ctx context.Context, d time.Duration, stopOnC
 		case <-poll.C:
 		}
 	}
-}
-
-// settled finishes a recovery step whose last status is a: authenticated
-// or competing end it; anything else means the step did not work.
-func (k *Keeper) settled(ctx context.Context, a AuthStatus, method string) (bool, time.Duration) {
-	switch {
-	case a.Competing:
-		return true, k.competing(ctx, a, false)
-	case a.Authenticated:
-		k.authenticated(ctx, a, method)
-		return true, k.o.TickleInterval
-	}
-	return false, 0
 }
 
 func errSentence(err error, fallback string) string {

@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,6 +13,7 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 	"github.com/ibkr-tray/ibkr-tray/session/login"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 )
 
 // These tests run the keeper against the gateway simulator over real HTTPS
@@ -112,9 +112,7 @@ func startE2E(t testing.TB, so func(o *sim.Options), store secrets.Store, ko fun
 	if testing.Short() {
 		t.Skip("drives Chromium against the simulator")
 	}
-	if _, err := os.Stat(chromium); err != nil && os.Getenv("IBKR_TRAY_REQUIRE_DESKTOP") == "" {
-		t.Skipf("no Chromium at %s (install the chromium package; make test requires it)", chromium)
-	}
+	desktoptest.RequireTools(t, "chromium")
 	e := &e2e{t: t, clock: &testClock{}, events: make(chan stateEvent, 64)}
 	o := e2eSim(e.clock)
 	if so != nil {
@@ -562,7 +560,7 @@ func TestKeeperAgainstSimulator(t *testing.T) {
 			run: func(t *testing.T, e *e2e) {
 				e.waitState(NeedsManualLogin, 10*time.Second)
 				e.k.Login()
-				e.waitState(LoggingIn, 5*time.Second)
+				e.waitState(WaitingForManualLogin, 5*time.Second) // issue 8: was LoggingIn
 				e.mu.Lock()
 				opened := append([]string(nil), e.opened...)
 				e.mu.Unlock()
@@ -614,7 +612,7 @@ func TestKeeperAgainstSimulator(t *testing.T) {
 			run: func(t *testing.T, e *e2e) {
 				e.waitState(Authenticated, 10*time.Second)
 				e.k.Logout()
-				e.waitState(NotAuthenticated, 5*time.Second)
+				e.waitState(LoggedOut, 5*time.Second) // issue 8: was NotAuthenticated
 				e.settle(1500 * time.Millisecond)
 				if st := e.sim.State(); st.Session != nil {
 					t.Errorf("the gateway still has a session: %+v", st.Session)

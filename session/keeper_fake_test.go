@@ -28,6 +28,14 @@ type fakeGateway struct {
 	calls       map[string]int
 	last        map[string]time.Time // the time of the last call, by endpoint
 	selected    string
+	// refuseBrokerage: logins succeed, the brokerage session never opens.
+	refuseBrokerage bool
+	// brokerageLate opens the brokerage session this long after a login.
+	brokerageLate time.Duration
+	brokerageAt   time.Time
+	validateFalse bool          // sso/validate answers RESULT: false
+	hangFor       time.Duration // a hung call takes this long to time out
+	baseURL       string        // set by SetBaseURL
 }
 
 func newFakeGateway() *fakeGateway {
@@ -75,10 +83,32 @@ func (f *fakeGateway) gate(name string, needSSO bool) error {
 }
 
 func (f *fakeGateway) auth() AuthStatus {
+	if !f.brokerageAt.IsZero() && !time.Now().Before(f.brokerageAt) {
+		f.brokerage, f.brokerageAt = true, time.Time{}
+	}
 	return AuthStatus{Authenticated: f.brokerage && !f.competing, Connected: f.sso, Competing: f.competing}
 }
 
+// hung waits out a hung call's timeout, as the real client does.
+func (f *fakeGateway) hung(ctx context.Context) {
+	f.mu.Lock()
+	d := f.hangFor
+	if !f.hang {
+		d = 0
+	}
+	f.mu.Unlock()
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+}
+
 func (f *fakeGateway) Tickle(ctx context.Context) (Tickle, error) {
+	f.hung(ctx)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.gate("tickle", true); err != nil {
@@ -105,7 +135,7 @@ func (f *fakeGateway) Validate(ctx context.Context) (SSOValidate, error) {
 	if err := f.gate("sso/validate", true); err != nil {
 		return SSOValidate{}, err
 	}
-	return SSOValidate{UserName: "demo", LoginType: 1, Result: true, Expires: time.Hour}, nil
+	return SSOValidate{UserName: "demo", LoginType: 1, Result: !f.validateFalse, Expires: time.Hour}, nil
 }
 
 func (f *fakeGateway) Reauthenticate(ctx context.Context) error {
@@ -117,7 +147,7 @@ func (f *fakeGateway) Reauthenticate(ctx context.Context) error {
 	if !f.sso {
 		return &Error{Kind: KindNotLoggedIn, Op: "reauthenticate"}
 	}
-	if f.reauthWorks {
+	if f.reauthWorks && !f.refuseBrokerage {
 		f.brokerage = true
 	}
 	return nil
@@ -133,11 +163,14 @@ func (f *fakeGateway) InitBrokerage(ctx context.Context, compete bool) (AuthStat
 	if err := f.gate(name, true); err != nil {
 		return AuthStatus{}, err
 	}
+	if f.refuseBrokerage {
+		return f.auth(), nil
+	}
 	if f.competing && compete {
 		f.competing = false
 		f.brokerage = true
 	}
-	if !f.competing && f.initWorks {
+	if !f.competing && f.initWorks && f.brokerageAt.IsZero() {
 		f.brokerage = true
 	}
 	return f.auth(), nil
@@ -182,8 +215,21 @@ func (f *fakeGateway) Ping(ctx context.Context) error {
 	return nil
 }
 
-func (f *fakeGateway) LoginURL() string { return "https://localhost:5000/" }
-func (f *fakeGateway) BaseURL() string  { return "https://localhost:5000" }
+func (f *fakeGateway) LoginURL() string { return f.BaseURL() + "/" }
+
+func (f *fakeGateway) BaseURL() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return cmp.Or(f.baseURL, "https://localhost:5000")
+}
+
+// SetBaseURL is the optional method the keeper uses to follow the gateway.
+func (f *fakeGateway) SetBaseURL(u string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.baseURL = u
+	return nil
+}
 
 // fakeLogin plays the browser login: each call takes the next scripted
 // answer (nil = the login works); past the script it repeats the last.
@@ -205,8 +251,18 @@ func (l *fakeLogin) run(ctx context.Context, a login.Attempt) (login.Result, err
 	if err != nil {
 		return login.Result{}, err
 	}
-	// The gateway starts the brokerage session itself after a web login.
-	l.gw.set(func(f *fakeGateway) { f.sso, f.brokerage = true, true })
+	// The gateway starts the brokerage session itself after a web login
+	// (unless a fault says it does not, or does late).
+	l.gw.set(func(f *fakeGateway) {
+		f.sso = true
+		switch {
+		case f.refuseBrokerage:
+		case f.brokerageLate > 0:
+			f.brokerageAt = time.Now().Add(f.brokerageLate)
+		default:
+			f.brokerage = true
+		}
+	})
 	step := a.UsedStep + 1
 	return login.Result{Step: step, PageVersion: "current"}, nil
 }

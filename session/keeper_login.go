@@ -2,8 +2,13 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session/login"
@@ -13,30 +18,71 @@ import (
 // totpStep is the TOTP time step (RFC 6238 with IBKR's 30 s).
 const totpStep = 30
 
-// readCredentials returns the stored credentials, or a sentence saying why
-// there are none to use.
-func (k *Keeper) readCredentials(ctx context.Context) (secrets.Credentials, string) {
+// readCredentials reads the stored credentials: what the store said, and
+// whether they are the ones IBKR rejected. Stored credentials that differ
+// from the rejected ones end the rejection: the user changed them.
+func (k *Keeper) readCredentials(ctx context.Context) (secrets.Credentials, credsFact, bool) {
 	if k.o.Credentials == nil {
 		k.update(func(s *Status) { s.CredentialsStored = false })
-		return secrets.Credentials{}, msgNoCredentials
+		return secrets.Credentials{}, credsNone, false
 	}
-	if k.credsBlocked != "" {
-		return secrets.Credentials{}, k.credsBlocked
+	if k.latches().CredentialsUnreadable != "" {
+		return secrets.Credentials{}, credsUnreadable, false
 	}
 	c, err := k.o.Credentials.Get(ctx, k.o.Profile)
 	switch {
 	case err == nil && c.Complete():
 		k.update(func(s *Status) { s.CredentialsStored = true })
-		return c, ""
+		same := k.sameAsRejected(c)
+		if !same && k.latches().CredentialsRejected != "" {
+			k.log.Info("the stored credentials changed since IBKR rejected them; automated login may try them")
+			k.cap.credentialsChanged()
+			k.saveCap()
+			k.latch(func(l *Latches) { l.CredentialsRejected = "" })
+		}
+		return c, credsStored, same
 	case err == nil || errors.Is(err, secrets.ErrNotFound):
 		k.update(func(s *Status) { s.CredentialsStored = false })
-		return secrets.Credentials{}, msgNoCredentials
+		return secrets.Credentials{}, credsNone, false
 	}
 	// A locked or absent keyring: asking again every few seconds would
 	// pop up unlock prompts, so wait until the user acts.
-	k.credsBlocked = fmt.Sprintf("the stored login details could not be read from %s: %v. Automated login waits until you choose Log in again; meanwhile you can log in in your browser.", k.o.Credentials.Where(), err)
+	why := fmt.Sprintf("the stored login details could not be read from %s: %v. Automated login waits until you choose Log in again; meanwhile you can log in in the browser.", k.o.Credentials.Where(), err)
+	k.latch(func(l *Latches) { l.CredentialsUnreadable = why })
 	k.log.Error("credentials unreadable", "err", err)
-	return secrets.Credentials{}, k.credsBlocked
+	return secrets.Credentials{}, credsUnreadable, false
+}
+
+// sameAsRejected reports whether c are the credentials IBKR rejected. With
+// no fingerprint of those (an older state file) they count as the same:
+// only CredentialsChanged then clears the rejection.
+func (k *Keeper) sameAsRejected(c secrets.Credentials) bool {
+	if k.cap.rec.RejectedSalt == "" {
+		return true
+	}
+	return credentialPrint(k.cap.rec.RejectedSalt, c) == k.cap.rec.RejectedPrint
+}
+
+// credentialPrint is the first 32 bits of SHA-256 over a salt and the
+// credentials: enough to tell a change, too little to test guesses with.
+func credentialPrint(salt string, c secrets.Credentials) uint32 {
+	h := sha256.New()
+	for _, s := range []string{salt, c.Username, c.Password, c.TOTPSecret} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return binary.BigEndian.Uint32(h.Sum(nil))
+}
+
+// rememberRejected keeps a fingerprint of the rejected credentials.
+func (k *Keeper) rememberRejected(c secrets.Credentials) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		k.cap.rec.RejectedSalt, k.cap.rec.RejectedPrint = "", 0
+		return
+	}
+	k.cap.rec.RejectedSalt = hex.EncodeToString(b[:])
+	k.cap.rec.RejectedPrint = credentialPrint(k.cap.rec.RejectedSalt, c)
 }
 
 // attempt fills the login template for one try.
@@ -55,16 +101,17 @@ func (k *Keeper) attempt(c secrets.Credentials) login.Attempt {
 }
 
 // browserLoginOnce logs in through the browser; a refused security code
-// is tried once more with the next step's code. Every try is counted
-// against the cap, and written down, before it starts.
-func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials, ssoAlive bool) time.Duration {
+// is tried once more with the next step's code, except for a Retry (single),
+// which is exactly one attempt. Every try is counted against the cap, and
+// written down, before it starts; it stays counted until the brokerage
+// session opens.
+func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials, ssoAlive, single bool) time.Duration {
 	if ssoAlive {
 		// A half-alive SSO login would leave the login page nothing to do.
 		if err := k.api.Logout(ctx); err != nil {
 			k.log.Debug("logout before login failed", "err", err)
 		}
 	}
-	k.set(LoggingIn, "logging in to IBKR automatically")
 	k.update(func(s *Status) { s.LoginRunning = true })
 	defer k.update(func(s *Status) { s.LoginRunning = false })
 	var problem string
@@ -75,28 +122,28 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 			if ctx.Err() != nil {
 				return k.o.TickleInterval
 			}
-			return k.trouble(sessionCheck{found: foundGatewayDown, err: err})
+			return k.settle(ctx, sessionCheck{found: foundGatewayDown, err: err})
 		}
 		now := k.now()
 		k.cap.begin(now)
 		if err := k.saveCap(); err != nil {
 			k.cap.abandoned(now)
-			k.set(NeedsManualLogin, fmt.Sprintf("%v. Automated login is off so that a restart loop cannot lock the IBKR account; fix that, or choose Log in to log in in your browser.", err))
-			return k.o.TickleInterval
+			k.cap.writeErr = err.Error()
+			k.capLoadErr = err.Error()
+			return k.settle(ctx, sessionCheck{found: foundNoSession})
 		}
 		res, err := k.o.BrowserLogin(ctx, k.attempt(creds))
 		now = k.now()
 		if err == nil {
-			k.cap.succeeded(now)
-			k.saveCap()
 			k.codeRefusals = 0
 			k.usedStep = max(k.usedStep, res.Step)
-			k.loginDelay, k.loginNotBefore, k.lastProblem = 0, time.Time{}, ""
+			k.loginDelay, k.lastProblem = 0, ""
+			k.latch(func(l *Latches) { l.LoginNotBefore = time.Time{} })
 			k.log.Info("automated login succeeded", "page", res.PageVersion, "took", res.Took.Round(time.Millisecond))
 			return k.afterLogin(ctx, "browser")
 		}
 		if ctx.Err() != nil {
-			// Interrupted by Logout or by shutting down.
+			// Interrupted by Logout, Cancel, or shutting down.
 			k.cap.abandoned(now)
 			k.saveCap()
 			return k.o.TickleInterval
@@ -111,20 +158,22 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 		case login.NoBrowser:
 			k.cap.abandoned(now)
 			k.saveCap()
-			k.noBrowser = err.Error() + " Until then, choose Log in to log in in your own browser."
-			k.set(NeedsManualLogin, k.noBrowser)
-			return k.o.TickleInterval
+			why := err.Error() + " Until then, log in in the browser."
+			k.latch(func(l *Latches) { l.NoBrowser = why })
+			return k.settle(ctx, sessionCheck{found: foundNoSession})
 		case login.BadCredentials, login.UserLocked, login.WrongMode:
 			k.cap.failed(now, stopKind(kind), true)
+			k.rememberRejected(creds)
 			k.saveCap()
-			k.lastProblem = stopSentence(stopKind(kind))
-			k.set(NeedsManualLogin, k.lastProblem)
-			return k.o.TickleInterval
+			cause := rejectedCause(stopKind(kind))
+			k.lastProblem = rejectedSentence(cause)
+			k.latch(func(l *Latches) { l.CredentialsRejected = cause })
+			return k.settle(ctx, sessionCheck{found: foundNoSession})
 		case login.BadCode:
 			k.cap.failed(now, "bad-code", false)
 			k.saveCap()
 			k.codeRefusals++
-			if try == 1 && k.cap.allowed(now) == capOpen {
+			if try == 1 && !single && k.cap.allowed(now) == capOpen {
 				if k.usedStep == 0 {
 					k.usedStep = now.Unix() / totpStep
 				}
@@ -143,76 +192,92 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 		}
 		break
 	}
-	return k.loginFailed(problem)
+	return k.loginFailed(ctx, problem)
 }
 
-// loginFailed schedules the next automated login with a growing delay, or
-// stops when the cap says so.
-func (k *Keeper) loginFailed(problem string) time.Duration {
+// loginFailed schedules the next automated login with a growing delay
+// (Latches.LoginNotBefore); the policy then says what the user sees.
+func (k *Keeper) loginFailed(ctx context.Context, problem string) time.Duration {
 	k.lastProblem = problem
 	now := k.now()
-	if c := k.cap.allowed(now); c != capOpen {
-		k.capped(c)
-		return k.o.TickleInterval
+	if k.cap.allowed(now) == capOpen {
+		if k.loginDelay == 0 {
+			k.loginDelay = k.o.LoginRetryDelay
+		} else {
+			k.loginDelay = min(2*k.loginDelay, time.Hour)
+		}
+		k.latch(func(l *Latches) { l.LoginNotBefore = now.Add(k.loginDelay) })
+		k.log.Warn("automated login failed; will retry", "in", k.loginDelay, "failedInRow", k.cap.rec.FailedInRow)
 	}
-	if k.loginDelay == 0 {
-		k.loginDelay = k.o.LoginRetryDelay
-	} else {
-		k.loginDelay = min(2*k.loginDelay, time.Hour)
-	}
-	k.loginNotBefore = now.Add(k.loginDelay)
-	k.set(NotAuthenticated, fmt.Sprintf("automated login failed: %s Trying again in %s.", problem, k.loginDelay.Round(time.Second)))
-	k.log.Warn("automated login failed; will retry", "in", k.loginDelay, "failedInRow", k.cap.rec.FailedInRow)
+	d := k.settle(ctx, sessionCheck{found: foundNoSession})
 	// Check again soon all the same: the failure may have a cause worth
 	// showing (the gateway went down).
-	return min(k.loginDelay, k.o.TickleInterval)
+	return min(d, k.o.TickleInterval)
 }
 
 // afterLogin asks for the brokerage session after a successful login and
-// waits for it.
+// waits for it, up to LoginWait (the BrokerageWait setting): IBKR may open
+// it late. A login whose brokerage session never opens counts as failed,
+// and the ladder of remedies climbs one rung.
 func (k *Keeper) afterLogin(ctx context.Context, method string) time.Duration {
-	k.set(LoggingIn, "logged in; waiting for the brokerage session")
+	k.publish(LoggingIn, CauseBrokerageLate, fmt.Sprintf(msgWaitBrokerage, durationWords(k.o.LoginWait)))
 	a, err := k.api.InitBrokerage(ctx, k.o.TakeBackCompeting)
 	if err != nil || (!a.Authenticated && !a.Competing) {
 		a, err = k.waitAuthenticated(ctx, k.o.LoginWait, true)
 	}
-	if done, next := k.settled(ctx, a, method); done {
+	now := k.now()
+	if a.Authenticated || a.Competing {
+		k.cap.succeeded(now)
+		k.saveCap()
+		_, next := k.settled(ctx, a, method)
 		return next
 	}
-	k.lastError(err)
-	k.set(NotAuthenticated, "logged in to IBKR, but the brokerage session did not start; checking again shortly")
-	return k.o.TickleInterval
+	if ctx.Err() != nil {
+		k.cap.abandoned(now)
+		k.saveCap()
+		return k.o.TickleInterval
+	}
+	k.cap.failed(now, "brokerage-refused", false)
+	k.saveCap()
+	k.lastProblem = fmt.Sprintf("IBKR accepted the login, but the brokerage session did not open within %s.", durationWords(k.o.LoginWait))
+	k.lastError(fmt.Errorf("%s (%v)", k.lastProblem, errSentence(err, "not authenticated")))
+	k.brokerageRefused()
+	return k.settle(ctx, sessionCheck{found: foundBrokerageLost, auth: a})
 }
 
 // manualLoginOnce opens the user's browser at the gateway's login page and
-// waits for the session to appear.
-func (k *Keeper) manualLoginOnce(ctx context.Context, ssoAlive bool, why string) time.Duration {
+// waits for the session to appear, until ManualLoginTimeout or CancelLogin.
+func (k *Keeper) manualLoginOnce(ctx context.Context, ssoAlive bool, reason string) time.Duration {
 	if ssoAlive {
 		if err := k.api.Logout(ctx); err != nil {
 			k.log.Debug("logout before login failed", "err", err)
 		}
 	}
 	url := k.api.LoginURL()
-	reason := fmt.Sprintf("waiting for you to log in in your browser at %s (%s)", url, why)
+	reason = strings.Replace(reason, "in your browser", "in your browser at "+url, 1)
 	if err := k.o.OpenBrowser(url); err != nil {
 		k.log.Warn("could not open the browser", "err", err)
-		reason = fmt.Sprintf("%v; waiting for the login (%s)", err, why)
+		reason = fmt.Sprintf("%v; %s", err, reason)
 	}
-	k.set(LoggingIn, reason)
-	k.update(func(s *Status) { s.LoginRunning = true })
-	defer k.update(func(s *Status) { s.LoginRunning = false })
+	until := k.now().Add(k.o.ManualLoginTimeout)
+	k.latch(func(l *Latches) { l.ManualLoginUntil = until })
+	k.publish(WaitingForManualLogin, CauseManualLoginWait, reason)
+	defer k.latch(func(l *Latches) { l.ManualLoginUntil = time.Time{} })
 	deadline := time.NewTimer(k.o.ManualLoginTimeout)
 	defer deadline.Stop()
 	poll := time.NewTicker(k.o.ManualPollInterval)
 	defer poll.Stop()
 	inited := false
+	last := sessionCheck{found: foundNoSession}
 	for {
 		select {
 		case <-ctx.Done():
 			return k.o.TickleInterval
 		case <-deadline.C:
-			k.set(NeedsManualLogin, fmt.Sprintf("no login was seen within %s; choose Log in to try again", k.o.ManualLoginTimeout.Round(time.Second)))
-			return k.o.TickleInterval
+			k.log.Warn("no manual login was seen in time", "waited", k.o.ManualLoginTimeout)
+			k.lastError(fmt.Errorf("no login was seen within %s", durationWords(k.o.ManualLoginTimeout)))
+			k.latch(func(l *Latches) { l.ManualLoginUntil = time.Time{} })
+			return k.settle(ctx, last)
 		case <-poll.C:
 		}
 		c := k.checkOnce(ctx)
@@ -220,14 +285,20 @@ func (k *Keeper) manualLoginOnce(ctx context.Context, ssoAlive bool, why string)
 		case foundAuthenticated, foundCompeting:
 			k.cap.succeeded(k.now())
 			k.saveCap()
-			k.loginDelay, k.loginNotBefore, k.lastProblem = 0, time.Time{}, ""
+			k.loginDelay, k.lastProblem = 0, ""
+			k.latch(func(l *Latches) {
+				l.ManualLoginUntil = time.Time{}
+				l.LoggedOutByUser = false
+				l.LoginNotBefore = time.Time{}
+			})
 			if c.found == foundCompeting {
 				// The user asked to log in here: take the session.
-				return k.competing(ctx, c.auth, true)
+				return k.takeBack(ctx)
 			}
 			k.authenticated(ctx, c.auth, "manual")
 			return k.o.TickleInterval
 		case foundBrokerageLost:
+			last = c
 			// The user's login went through; ask for the brokerage session
 			// once, as the gateway does after a web login.
 			if !inited {
@@ -236,85 +307,43 @@ func (k *Keeper) manualLoginOnce(ctx context.Context, ssoAlive bool, why string)
 					k.log.Debug("ssodh/init after the manual login failed", "err", err)
 				}
 			}
+		case foundNoSession:
+			last = c
 		case foundGatewayDown:
-			return k.trouble(c)
+			k.latch(func(l *Latches) { l.ManualLoginUntil = time.Time{} })
+			return k.decideAndAct(ctx, evCheck, c, true)
 		}
 	}
 }
 
-// handle runs one command from the user.
-func (k *Keeper) handle(ctx context.Context, c command) time.Duration {
-	k.log.Debug("command", "command", c.kind)
+func (k *Keeper) loadCap() {
+	rec, err := loadCapRecord(k.o.StateFile)
 	now := k.now()
-	switch c.kind {
-	case cmdCheckNow:
-		return k.step(ctx)
-	case cmdResetCap:
-		k.cap.reset(now)
-		k.saveCap()
-		k.loginNotBefore, k.loginDelay, k.lastProblem = time.Time{}, 0, ""
-		k.noBrowser, k.credsBlocked = "", ""
-		k.log.Info("login attempt counter reset by the user")
-		return k.step(ctx)
-	case cmdLogin:
-		k.loggedOut = false
-		k.credsBlocked, k.noBrowser = "", ""
-		k.loginNotBefore, k.loginDelay = time.Time{}, 0
-		k.cap.userActed()
-		k.saveCap()
-		return k.act(ctx, k.checkOnce(ctx), true)
-	case cmdLogout:
-		k.loggedOut = true
-		k.haveFacts = false
-		err := k.logoutOnce(ctx)
-		k.update(func(s *Status) {
-			s.Auth = AuthStatus{}
-			s.Accounts, s.SelectedAccount = nil, ""
-			s.SSOExpires = time.Time{}
-		})
-		if err != nil {
-			k.lastError(err)
-			k.log.Error("logout failed", "err", err)
-			k.set(NotAuthenticated, fmt.Sprintf(msgLogoutFailed, err))
-			return k.o.TickleInterval
-		}
-		k.set(NotAuthenticated, msgLoggedOut)
-		return k.o.TickleInterval
-	case cmdSelectAccount:
-		if err := k.api.SelectAccount(ctx, c.account); err != nil {
-			k.lastError(fmt.Errorf("could not switch to account %s: %w", c.account, err))
-			return k.o.TickleInterval
-		}
-		k.readFacts(ctx, false)
-		return k.o.TickleInterval
+	if err != nil {
+		k.cap.unreadable = true
+		k.capLoadErr = err.Error()
+		k.log.Error("login attempt record unreadable; automated login paused", "err", err)
+		k.update(func(*Status) {})
+		return
 	}
-	return k.o.TickleInterval
+	k.cap.rec = rec
+	if k.cap.recovered(now) {
+		k.log.Warn("the last run ended during a login; counting it as failed")
+		k.saveCap()
+	}
+	k.update(func(s *Status) {
+		s.LastLogin = rec.LastLogin
+		s.Latches.CredentialsRejected = rejectedCause(rec.Stopped)
+	})
 }
 
-// logoutOnce posts /logout, trying again twice a little later when IBKR is
-// busy (429, 5xx, no answer): a logout the user asked for should not be lost
-// to a passing hiccup.
-func (k *Keeper) logoutOnce(ctx context.Context) error {
-	var err error
-	for try := 0; try < 3; try++ {
-		if err = k.api.Logout(ctx); err == nil {
-			return nil
-		}
-		switch KindOf(err) {
-		case KindRateLimited, KindServerError, KindTimeout:
-		default:
-			return err
-		}
-		t := time.NewTimer(logoutRetryWait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
+// saveCap writes the cap's record; an automated login never starts
+// without its count written first.
+func (k *Keeper) saveCap() error {
+	err := saveCapRecord(k.o.StateFile, k.cap.rec)
+	if err != nil {
+		k.log.Error("could not write the login attempt record", "err", err)
 	}
+	k.update(func(s *Status) {}) // publish the counts
 	return err
 }
-
-// logoutRetryWait is over IBKR's one-request-a-second limits.
-const logoutRetryWait = 1100 * time.Millisecond

@@ -72,9 +72,16 @@ func TestKeeperRefusesLoginsItCannotRecord(t *testing.T) {
 		h := newHarness(t, newFakeGateway(), nil, func(o *KeeperOptions) {
 			o.StateFile = "/proc/self/ibkr-tray-session-state.json"
 		})
-		h.waitState(NeedsManualLogin, 10*time.Second)
-		h.expectReason("restart loop")
+		// Issue 8: the count is unknown, like an unreadable record
+		// (LoginLocked, cap-unreadable; it was NeedsManualLogin), so the
+		// state holds instead of flapping through LoggingIn every tickle.
+		h.waitState(LoginLocked, 10*time.Second)
+		h.expectReason("restart loop", "could not write")
+		h.idle(time.Minute)
 		h.expectLogins(0)
+		if s := h.k.Status(); s.Cause != CauseCapUnreadable || !s.Offers.Retry || s.State != LoginLocked {
+			t.Errorf("state %v cause %q offers %+v", s.State, s.Cause, s.Offers)
+		}
 	})
 }
 

@@ -214,6 +214,11 @@ type Latches struct {
 	// BrokerageRefused: logins succeed but the brokerage session never
 	// opens, and every remedy was tried; no more logins until a person acts.
 	BrokerageRefused bool `json:"brokerageRefused"`
+	// BrokerageRemedy is the rung of the remedies tried, cheapest first,
+	// while logins succeed but the brokerage session never opens: 0 none,
+	// 1 ssodh/init with compete next, 2 a fresh login next, 3 a gateway
+	// restart next, 4 one last login next (then BrokerageRefused).
+	BrokerageRemedy int `json:"brokerageRemedy,omitempty"`
 	// LoginNotBefore: the next automated login waits until then (after a
 	// failure).
 	LoginNotBefore time.Time `json:"loginNotBefore,omitzero"`

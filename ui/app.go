@@ -11,9 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -21,6 +19,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/ibkr-tray/ibkr-tray/assets"
+	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
 	"github.com/ibkr-tray/ibkr-tray/ui/cli"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
@@ -39,6 +38,7 @@ func Main(args []string) int {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	defer gateway.StopOnPanic() // a panic on the UI goroutine leaves no gateway behind
 	fs := flag.NewFlagSet("ibkr-tray", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	profile := fs.String("profile", config.DefaultProfile, "the settings `profile` to use (one gateway and login each)")
@@ -67,12 +67,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ibkr-tray:", err)
 		return 2
 	}
-	cfg, err := config.Load(paths.ConfigFile)
+	cfg, warnings, err := config.Open(paths.ConfigFile)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "ibkr-tray:", w)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "ibkr-tray:", err)
 		return 1
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := gateway.NotifyStop(context.Background(), stderr)
 	defer cancel()
 
 	if !hasDisplay() {
@@ -100,10 +103,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Paths: paths, Config: cfg, Demo: *demo, Deps: defaultDeps(cfg.SecretsFile),
 		Autostart: autostart.Entry{Profile: paths.Profile}, Log: log, NoTray: noTray,
 	})
+	t.tellSettingsWarnings(warnings)
 	if trayHook != nil {
 		trayHook(t)
 	}
-	go func() { // SIGINT/SIGTERM quit like the menu's Quit
+	go func() { // SIGINT, SIGTERM and SIGHUP quit like the menu's Quit
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()

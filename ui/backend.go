@@ -91,3 +91,6 @@ func startDemo(ctx context.Context, o BackendOptions) (Started, error) {
 	}
 	return Started{Backend: r, Done: done}, nil
 }
+
+// The runner applies settings the tray saves without a restart.
+var _ reconfigurer = (*runner.Runner)(nil)

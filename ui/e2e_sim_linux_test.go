@@ -33,10 +33,11 @@ const simUser = "jdoe42"
 // it, private folders, and the environment of the app's process.
 type trayWorld struct {
 	dist      string
-	gate      string // the simulator starts once this file exists ("" = at once)
-	opened    string // the xdg-open stub appends each URL it is given here
-	simURL    string // https://127.0.0.1:PORT, for fault injection
-	statusURL string // the runner's status endpoint
+	gate      string       // the simulator starts once this file exists ("" = at once)
+	opened    string       // the xdg-open stub appends each URL it is given here
+	simURL    string       // https://127.0.0.1:PORT, for fault injection
+	statusURL string       // the runner's status endpoint (states only)
+	control   *http.Client // the runner's control socket (the whole status)
 	creds     secrets.Credentials
 	env       []string
 }
@@ -109,12 +110,14 @@ func newTrayWorld(t testing.TB, display, busAddr string, o worldOptions) *trayWo
 		t.Fatal(err)
 	}
 	w.statusURL = "http://" + cfg.StatusAddr
+	runtimeDir := dir("runtime")
+	w.control = runner.ControlClient(filepath.Join(runtimeDir, "ibkr-tray", config.DefaultProfile+".sock"), 10*time.Second)
 
 	w.env = []string{
 		childEnv + "=real", simEnv + "=1",
 		"DISPLAY=" + display, "DBUS_SESSION_BUS_ADDRESS=" + busAddr, "LANG=en_US.UTF-8",
 		"HOME=" + home, "XDG_CONFIG_HOME=" + xdgConfig, "XDG_STATE_HOME=" + dir("state"),
-		"XDG_RUNTIME_DIR=" + dir("runtime"), "XDG_DATA_HOME=" + dir("data"), "XDG_CACHE_HOME=" + dir("cache"),
+		"XDG_RUNTIME_DIR=" + runtimeDir, "XDG_DATA_HOME=" + dir("data"), "XDG_CACHE_HOME=" + dir("cache"),
 		"TMPDIR=" + dir("tmp"), "PATH=" + stubs + ":" + os.Getenv("PATH"), "BROWSER=true",
 		"GOCOVERDIR=" + os.Getenv("GOCOVERDIR"),
 	}
@@ -150,11 +153,16 @@ var loopbackClient = &http.Client{
 // getJSON decodes the answer of method url into v.
 func getJSON(t testing.TB, method, url string, v any) {
 	t.Helper()
+	getJSONWith(t, loopbackClient, method, url, v)
+}
+
+func getJSONWith(t testing.TB, c *http.Client, method, url string, v any) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := loopbackClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,10 +191,11 @@ func (w *trayWorld) simState(t testing.TB) sim.State {
 }
 
 // command posts one of the app's commands (POST /logout,
-// /credentials-changed, ...), as the command line does.
+// /credentials-changed, ...) over its control socket, as the command
+// line does.
 func (w *trayWorld) command(t testing.TB, name string) {
 	t.Helper()
-	resp, err := loopbackClient.Post(w.statusURL+"/"+name, "", nil)
+	resp, err := w.control.Post(runner.ControlURL+"/"+name, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,16 +205,16 @@ func (w *trayWorld) command(t testing.TB, name string) {
 	}
 }
 
-// status is the app's own GET /status.
+// status is the app's own GET /status, over its control socket.
 func (w *trayWorld) status(t testing.TB) runner.Status {
 	t.Helper()
 	var st runner.Status
-	getJSON(t, http.MethodGet, w.statusURL+"/status", &st)
+	getJSONWith(t, w.control, http.MethodGet, runner.ControlURL+"/status", &st)
 	return st
 }
 
-// authenticated reports whether GET /status answers and says the session
-// is authenticated.
+// authenticated reports whether GET /status on the TCP address answers
+// and says the session is authenticated.
 func (w *trayWorld) authenticated() bool {
 	resp, err := loopbackClient.Get(w.statusURL + "/status")
 	if err != nil {

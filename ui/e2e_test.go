@@ -214,7 +214,7 @@ func TestTrayWithoutATrayShowsTheStatusWindow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts Xvfb, a bus and the tray app")
 	}
-	desktoptest.RequireTools(t, "Xvfb", "xdpyinfo", "dbus-daemon")
+	desktoptest.RequireTools(t, "Xvfb", "xdpyinfo", "dbus-daemon", "import", "xwininfo")
 	bus := desktoptest.StartBus(t) // no StatusNotifierWatcher on it
 	display := desktoptest.StartXvfb(t)
 	c := startChild(t, display.Name, bus.Address)

@@ -130,14 +130,32 @@ func (d *dbusNotifier) connect() (*dbus.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Who owns the notification name is watched before it is asked, so no
+	// change of owner falls between the two.
+	if err := conn.AddMatchSignal(dbus.WithMatchSender(busName), dbus.WithMatchInterface(busName),
+		dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, notifyName)); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	if err := conn.AddMatchSignal(dbus.WithMatchInterface(notifyName), dbus.WithMatchMember("ActionInvoked")); err != nil {
 		conn.Close()
 		return nil, err
 	}
 	ch := make(chan *dbus.Signal, 8)
 	conn.Signal(ch)
+	server := nameOwner(conn, notifyName)
 	go func() {
 		for sig := range ch {
+			if owner, ok := ownerChange(sig); ok {
+				server = owner
+				continue
+			}
+			// Any program on the bus can emit a signal with this
+			// interface and our notification's id; only the server that
+			// showed the notification can have seen it clicked.
+			if !fromServer(sig, server) {
+				continue
+			}
 			if len(sig.Body) < 2 || sig.Name != notifyName+".ActionInvoked" {
 				continue
 			}
@@ -161,4 +179,38 @@ func (d *dbusNotifier) connect() (*dbus.Conn, error) {
 		}
 	}()
 	return conn, nil
+}
+
+// busName is the bus itself, the only sender of NameOwnerChanged.
+const busName = "org.freedesktop.DBus"
+
+// nameOwner is the unique name (":1.42") that owns name now, or "" when
+// none does.
+func nameOwner(conn *dbus.Conn, name string) string {
+	var owner string
+	if err := conn.BusObject().Call(busName+".GetNameOwner", 0, name).Store(&owner); err != nil {
+		return ""
+	}
+	return owner
+}
+
+// ownerChange reads the bus's NameOwnerChanged for the notification name:
+// the new owner ("" when it went away). A signal of that name from anyone
+// but the bus is not one.
+func ownerChange(sig *dbus.Signal) (owner string, ok bool) {
+	if sig.Name != busName+".NameOwnerChanged" || sig.Sender != busName || len(sig.Body) < 3 {
+		return "", false
+	}
+	if name, _ := sig.Body[0].(string); name != notifyName {
+		return "", false
+	}
+	owner, _ = sig.Body[2].(string)
+	return owner, true
+}
+
+// fromServer reports whether a notification signal (ActionInvoked,
+// NotificationClosed) comes from the notification server that owns the
+// name.
+func fromServer(sig *dbus.Signal, server string) bool {
+	return server != "" && sig.Sender == server
 }

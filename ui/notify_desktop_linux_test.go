@@ -61,3 +61,85 @@ func TestDesktopNotifierButtonsReachTheTray(t *testing.T) {
 		t.Errorf("restored sent as %+v; want it to replace %d, normal urgency, no Log in", back, need.ID)
 	}
 }
+
+// TestNotificationClicksCountOnlyFromTheServer: any program on the bus can
+// emit ActionInvoked with our notification's id; only the server that owns
+// org.freedesktop.Notifications is believed, also after it is replaced by
+// another, and a forged NameOwnerChanged does not make an impostor the
+// owner.
+func TestNotificationClicksCountOnlyFromTheServer(t *testing.T) {
+	desktoptest.RequireTools(t, "dbus-daemon")
+	bus := desktoptest.StartBus(t)
+	server := desktoptest.StartNotificationServer(t, bus)
+	calls := make(chan string, 8)
+	n := newDesktopNotifier("ibkr-tray", func() { calls <- "login" }, func() { calls <- "open" }, slog.New(slog.DiscardHandler))
+	notify := func(s *desktoptest.NotificationServer, title string) desktoptest.Notification {
+		t.Helper()
+		if err := n.Notify(Notification{Kind: NoticeLoginNeeded, Title: title, Body: "Click Log in.", LoginAction: true}); err != nil {
+			t.Fatal(err)
+		}
+		return s.Wait(t, title, func(n desktoptest.Notification) bool { return n.Summary == title }, 5*time.Second)
+	}
+	impostor := bus.Conn(t)
+	forge := func(id uint32) {
+		t.Helper()
+		if err := impostor.Emit("/org/freedesktop/Notifications", notifyName+".ActionInvoked", id, actionLogin); err != nil {
+			t.Fatal(err)
+		}
+		// A round trip from the impostor: the bus has routed its signal
+		// before the server's that follows.
+		if err := impostor.BusObject().Call("org.freedesktop.DBus.GetId", 0).Err; err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := func(want string) {
+		t.Helper()
+		select {
+		case got := <-calls:
+			if got != want {
+				t.Fatalf("the first call after the clicks is %q, want %q: a click not from the owner of the name was believed", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %q call within 5 s", want)
+		}
+	}
+
+	one := notify(server, "first")
+	forge(one.ID)
+	if err := server.Invoke(one.ID, "default"); err != nil {
+		t.Fatal(err)
+	}
+	first("open")
+
+	// A forged change of owner, then a click from the impostor.
+	if err := impostor.Emit("/org/freedesktop/DBus", "org.freedesktop.DBus.NameOwnerChanged", notifyName, "", impostor.Names()[0]); err != nil {
+		t.Fatal(err)
+	}
+	forge(one.ID)
+	if err := server.Invoke(one.ID, "default"); err != nil {
+		t.Fatal(err)
+	}
+	first("open")
+
+	// The server quits and another takes the name: its clicks count, the
+	// old one's do not.
+	if err := server.Release(); err != nil {
+		t.Fatal(err)
+	}
+	next := desktoptest.StartNotificationServer(t, bus)
+	two := notify(next, "second")
+	if err := server.Invoke(two.ID, actionLogin); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.Invoke(two.ID, "default"); err != nil {
+		t.Fatal(err)
+	}
+	first("open")
+	if err := next.Invoke(two.ID, actionLogin); err != nil {
+		t.Fatal(err)
+	}
+	first("login")
+}

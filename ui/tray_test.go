@@ -520,7 +520,7 @@ func TestFirstRunShowsWelcomeAndStartsOnceAGatewayFolderIsChosen(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the backend did not start after a good folder was chosen")
 	}
-	saved, err := config.Load(paths.ConfigFile)
+	saved, _, err := config.Load(paths.ConfigFile)
 	if err != nil || saved.GatewayDir != "/home/ann/clientportal.gw" {
 		t.Errorf("settings file has %+v (err %v); want the folder saved", saved, err)
 	}

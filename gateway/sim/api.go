@@ -122,7 +122,7 @@ func (s *Server) ssoValidate(r *http.Request, now time.Time) (int, any) {
 		loginType = 2
 	}
 	v := obj{
-		"USER_ID": ss.user.userID, "USER_NAME": ss.user.Username, "RESULT": true,
+		"USER_ID": ss.user.userID, "USER_NAME": ss.user.Username, "RESULT": !s.validateFalse.active(now),
 		"AUTH_TIME": ss.started.UnixMilli(), "SF_ENABLED": ss.user.hasSecondFactor(),
 		"IS_FREE_TRIAL": false, "CREDENTIAL": ss.user.Username, "IP": "127.0.0.1",
 		"EXPIRES": ss.expires.Sub(now).Milliseconds(), "QUALIFIED_FOR_MOBILE_AUTH": nil,

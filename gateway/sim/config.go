@@ -8,7 +8,7 @@ import (
 	"time"
 	_ "time/tzdata" // --location works where the system has no zoneinfo (Windows)
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // settings are the Options that can be written down: root/sim.json, the

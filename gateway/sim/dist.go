@@ -16,7 +16,8 @@ type DistOptions struct {
 	// SSL is listenSsl in conf.yaml. Set it true for the real default: false
 	// makes the simulator serve plain HTTP.
 	SSL bool
-	// Command is the argv run.sh runs, with "--conf root/conf.yaml"
+	// Command is the argv run.sh runs, with "--main-class
+	// ibgroup.web.core.clientportal.gw.GatewayStart --conf root/conf.yaml"
 	// appended; nil means {os.Executable(), "sim"}.
 	Command []string
 	// Options are written to root/sim.json (mode 0600: it holds passwords
@@ -24,13 +25,19 @@ type DistOptions struct {
 	Options Options
 }
 
+// GatewayMainClass is the real gateway's Java main class. Tools find the
+// gateway's process by it in the command line, so run.sh passes it to the
+// simulator as a harmless --main-class argument.
+const GatewayMainClass = "ibgroup.web.core.clientportal.gw.GatewayStart"
+
 // Marker is the file whose presence says a distribution is the simulator.
 const Marker = "root/SIMULATOR"
 
 // WriteDist writes a distribution to dir that starts like the real one
 // (bin/run.sh root/conf.yaml from dir) but runs the simulator:
 //
-//	bin/run.sh      bash; cd to dir; runs Command --conf root/conf.yaml as a child
+//	bin/run.sh      bash; cd to dir; runs Command --main-class GatewayMainClass
+//	                --conf root/conf.yaml as a child
 //	root/conf.yaml  real-shaped gateway configuration
 //	root/sim.json   the simulator settings, mode 0600
 //	root/SIMULATOR  the marker
@@ -115,7 +122,7 @@ config_file="${1:-root/conf.yaml}"
 echo "running  "
 echo " runtime path : ibkr-tray simulator"
 echo " config file  : $config_file"
-` + strings.Join(quoted, " ") + ` --conf "$config_file"
+` + strings.Join(quoted, " ") + ` --main-class ` + GatewayMainClass + ` --conf "$config_file"
 exit $?
 `
 }

@@ -123,8 +123,11 @@ func TestDistRunsSimulatorAsChildOfBash(t *testing.T) {
 			}
 			simPID := kids[0]
 			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", simPID))
-			if args := strings.Split(string(cmdline), "\x00"); !strings.Contains(strings.Join(args, " "), "sim --conf root/conf.yaml") {
-				t.Errorf("the child runs %q, want ... sim --conf root/conf.yaml", args)
+			// Tools find the real gateway by its main class in java's
+			// command line; they must find the simulator the same way.
+			want := "sim --main-class " + GatewayMainClass + " --conf root/conf.yaml"
+			if args := strings.Split(string(cmdline), "\x00"); !strings.Contains(strings.Join(args, " "), want) {
+				t.Errorf("the child runs %q, want ... %s", args, want)
 			}
 
 			s := &Server{url: "https://127.0.0.1:" + port}

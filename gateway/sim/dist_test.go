@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestWriteDistLayout(t *testing.T) {
@@ -30,7 +30,7 @@ func TestWriteDistLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	script := string(run)
-	for _, want := range []string{"#!/bin/bash\n", `cd "$(dirname "$0")/.."`, `'/opt/it'\''s here/ibkr-tray' 'sim' --conf "$config_file"`} {
+	for _, want := range []string{"#!/bin/bash\n", `cd "$(dirname "$0")/.."`, `'/opt/it'\''s here/ibkr-tray' 'sim' --main-class ibgroup.web.core.clientportal.gw.GatewayStart --conf "$config_file"`} {
 		if !strings.Contains(script, want) {
 			t.Errorf("run.sh lacks %q:\n%s", want, script)
 		}

@@ -32,9 +32,23 @@
 // the client in the penalty box: every /v1/api request answers 429 for 10
 // minutes.
 //
-// Faults (methods, and POST /sim/<name> on the same port): the hang and
-// error faults last real (not sped-up) seconds and apply to /sso and /v1
-// only, as the real gateway still answers "/" when IBKR is unreachable.
+// Faults (methods, and POST /sim/<name> on the same port; each answers
+// /sim/state):
+//   - expire-brokerage, expire-sso, compete, reset (the nightly reset; it
+//     also ends every lasting fault below), lock-user?user=U, login?user=U,
+//     crash.
+//   - hang?seconds=N, error?status=NNN&seconds=N, flap-503?on=N&off=N
+//     [&seconds=N]: the outages. They apply to /sso and /v1 only, as the
+//     real gateway still answers "/" when IBKR is unreachable.
+//   - refuse-brokerage[?seconds=N]: logins succeed, the brokerage session
+//     never opens (connected true, authenticated false) whatever the
+//     client does; brokerage-late?seconds=N: it opens N seconds after a
+//     login or reauthenticate; validate-false[?seconds=N]: sso/validate
+//     answers RESULT false while the session works.
+//
+// All fault lengths are simulated seconds (so --speed shortens them); a
+// fault without seconds lasts until /sim/reset. GET /sim/state lists the
+// lasting faults in force and until when.
 //
 // Login page flow (/sso/Login). The page's script inserts the form 400 ms
 // after load. Submitting it posts JSON to POST /sso/Authenticator:
@@ -45,7 +59,8 @@
 // button is clicked with it picked); the same submit button then posts
 // {"step":"code",...}. On "ok" the page posts the token (form field
 // loginToken) to POST /sso/Dispatcher, which starts the SSO session and
-// answers a page with "Client login succeeds". Paper users have no second
+// answers the plain text "Client login succeeds" (an HTML page with
+// Options.SuccessHTML). Paper users have no second
 // factor. Codes are TOTP (RFC 6238, SHA-1, 6 digits, 30 s) checked against
 // real time plus TOTPSkew, one step either side; a code is accepted once.
 package sim

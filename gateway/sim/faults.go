@@ -13,8 +13,11 @@ type State struct {
 	SimTime time.Time `json:"simTime"`
 	// Session is the gateway's SSO session; nil when there is none.
 	Session *SessionState `json:"session"`
-	// Logins counts successful logins (browser, LoginAs, Authenticated).
-	Logins int `json:"logins"`
+	// Logins counts successful logins (browser, LoginAs, Authenticated),
+	// also those whose brokerage session the refuse-brokerage fault kept
+	// shut; RefusedLogins counts those alone.
+	Logins        int `json:"logins"`
+	RefusedLogins int `json:"refusedLogins"`
 	// Hits counts requests received, keyed like "POST /v1/api/tickle"
 	// (GET /sim/state itself is not counted).
 	Hits map[string]int `json:"hits"`
@@ -23,11 +26,33 @@ type State struct {
 	LockedUsers  []string       `json:"lockedUsers"`
 	Hanging      bool           `json:"hanging"`
 	// FailStatus is the status every /v1/api and /sso request answers
-	// while the error fault lasts; 0 when none.
-	FailStatus  int    `json:"failStatus,omitempty"`
-	PenaltyBox  bool   `json:"penaltyBox"`
-	RateLimits  bool   `json:"rateLimits"`
-	PageVersion string `json:"pageVersion"`
+	// now, by the error or the flap-503 fault; 0 when none.
+	FailStatus int `json:"failStatus,omitempty"`
+	// Faults are the lasting faults in force, by name as in POST
+	// /sim/<name>, in a fixed order.
+	Faults      []ActiveFault `json:"faults"`
+	PenaltyBox  bool          `json:"penaltyBox"`
+	RateLimits  bool          `json:"rateLimits"`
+	PageVersion string        `json:"pageVersion"`
+}
+
+// ActiveFault is one lasting fault in /sim/state.
+type ActiveFault struct {
+	// Name is as in POST /sim/<name>: hang, error, flap-503,
+	// refuse-brokerage, brokerage-late, validate-false.
+	Name string `json:"name"`
+	// Until is when it ends by itself (simulated time); absent: at
+	// /sim/reset.
+	Until *time.Time `json:"until,omitempty"`
+	// Status is what error and flap-503 answer.
+	Status int `json:"status,omitempty"`
+	// Seconds is brokerage-late's delay.
+	Seconds float64 `json:"seconds,omitempty"`
+	// OnSeconds and OffSeconds are flap-503's spells; Failing says it is
+	// answering 503 now.
+	OnSeconds  float64 `json:"onSeconds,omitempty"`
+	OffSeconds float64 `json:"offSeconds,omitempty"`
+	Failing    bool    `json:"failing,omitempty"`
 }
 
 // SessionState is the SSO session and its brokerage session.
@@ -61,9 +86,9 @@ func (s *Server) State() State {
 		RateLimits:   s.o.RateLimits,
 		PageVersion:  s.o.PageVersion,
 	}
-	if s.failStatus != 0 && s.o.Now().Before(s.failUntil) {
-		st.FailStatus = s.failStatus
-	}
+	st.FailStatus = s.outageStatus(now)
+	st.RefusedLogins = s.refusedLogins
+	st.Faults = s.activeFaults(now)
 	for k, v := range s.hits {
 		st.Hits[k] = v
 	}
@@ -85,6 +110,34 @@ func (s *Server) State() State {
 		}
 	}
 	return st
+}
+
+// activeFaults lists the lasting faults in force. Callers hold s.mu.
+func (s *Server) activeFaults(now time.Time) []ActiveFault {
+	fs := []ActiveFault{}
+	if s.hangEnd != nil {
+		until := s.hangUntil
+		fs = append(fs, ActiveFault{Name: "hang", Until: &until})
+	}
+	if s.failStatus != 0 && s.failWin.active(now) {
+		fs = append(fs, ActiveFault{Name: "error", Until: s.failWin.untilPtr(), Status: s.failStatus})
+	}
+	if f := s.flap; f.active(now) {
+		fs = append(fs, ActiveFault{
+			Name: "flap-503", Until: f.untilPtr(), Status: http.StatusServiceUnavailable,
+			OnSeconds: f.on.Seconds(), OffSeconds: f.off.Seconds(), Failing: f.failing(now),
+		})
+	}
+	if s.refusing.active(now) {
+		fs = append(fs, ActiveFault{Name: "refuse-brokerage", Until: s.refusing.untilPtr()})
+	}
+	if s.lateBy > 0 {
+		fs = append(fs, ActiveFault{Name: "brokerage-late", Seconds: s.lateBy.Seconds()})
+	}
+	if s.validateFalse.active(now) {
+		fs = append(fs, ActiveFault{Name: "validate-false", Until: s.validateFalse.untilPtr()})
+	}
+	return fs
 }
 
 // ExpireBrokerage ends the brokerage session as an idle timeout would; the
@@ -114,9 +167,16 @@ func (s *Server) Compete() {
 	})
 }
 
-// Reset drops both sessions, as the nightly reset does.
+// Reset drops both sessions, as the nightly reset does, and ends every
+// lasting fault (hang, error, flap-503, refuse-brokerage, brokerage-late,
+// validate-false), so a test or a demo starts again from a clean gateway.
+// Locked users stay locked: IBKR does not unlock them at night.
 func (s *Server) Reset() {
-	s.fault(func(now time.Time) { s.endSession("reset fault") })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settle(s.clock.now())
+	s.endSession("reset fault")
+	s.endLastingFaultsLocked()
 }
 
 // LockUser locks a username: every login answers TextLocked.
@@ -135,44 +195,6 @@ func (s *Server) fault(f func(now time.Time)) {
 	now := s.clock.now()
 	s.settle(now)
 	f(now)
-}
-
-// Hang makes every /v1/api and /sso request block for d (real time) or
-// until its client gives up, as when IBKR is unreachable; "/" still answers.
-// Hang(0) ends a hang.
-func (s *Server) Hang(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.endHangLocked()
-	if d <= 0 || s.closed {
-		return
-	}
-	end := make(chan struct{})
-	s.hangEnd = end
-	s.hangTimer = time.AfterFunc(d, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.hangEnd == end {
-			s.endHangLocked()
-		}
-	})
-}
-
-func (s *Server) endHangLocked() {
-	if s.hangEnd != nil {
-		close(s.hangEnd)
-		s.hangEnd = nil
-		s.hangTimer.Stop()
-	}
-}
-
-// Fail makes every /v1/api and /sso request answer status for d (real
-// time). Fail(0, 0) ends it.
-func (s *Server) Fail(status int, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.failStatus = status
-	s.failUntil = s.o.Now().Add(d)
 }
 
 // Crash ends the gateway abruptly: Options.Exit(1) (os.Exit in Main; by
@@ -198,23 +220,60 @@ func (s *Server) simRoutes() http.Handler {
 		})
 	}
 	mux.HandleFunc("POST /sim/hang", func(w http.ResponseWriter, r *http.Request) {
-		secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
-		if err != nil {
-			http.Error(w, "hang needs seconds=N (0 ends a hang)", http.StatusBadRequest)
+		d, ok := seconds(r, "seconds", false)
+		if !ok {
+			http.Error(w, "hang needs seconds=N, simulated seconds (0 ends a hang)", http.StatusBadRequest)
 			return
 		}
-		s.Hang(time.Duration(secs * float64(time.Second)))
+		s.Hang(d)
 		s.writeState(w)
 	})
 	mux.HandleFunc("POST /sim/error", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		status, err1 := strconv.Atoi(q.Get("status"))
-		secs, err2 := strconv.ParseFloat(q.Get("seconds"), 64)
-		if err1 != nil || err2 != nil || status < 100 || status > 599 {
+		status, err := strconv.Atoi(r.URL.Query().Get("status"))
+		d, ok := seconds(r, "seconds", false)
+		if err != nil || !ok || status < 100 || status > 599 {
 			http.Error(w, "error needs status=NNN&seconds=N", http.StatusBadRequest)
 			return
 		}
-		s.Fail(status, time.Duration(secs*float64(time.Second)))
+		s.Fail(status, d)
+		s.writeState(w)
+	})
+	mux.HandleFunc("POST /sim/flap-503", func(w http.ResponseWriter, r *http.Request) {
+		on, ok1 := seconds(r, "on", false)
+		off, ok2 := seconds(r, "off", false)
+		d, ok3 := seconds(r, "seconds", true)
+		if !ok1 || !ok2 || !ok3 || on <= 0 || off <= 0 {
+			http.Error(w, "flap-503 needs on=N&off=N (seconds of 503s, then of normal answers), and optionally seconds=N (how long; default until /sim/reset)", http.StatusBadRequest)
+			return
+		}
+		s.Flap503(on, off, d)
+		s.writeState(w)
+	})
+	mux.HandleFunc("POST /sim/refuse-brokerage", func(w http.ResponseWriter, r *http.Request) {
+		d, ok := seconds(r, "seconds", true)
+		if !ok {
+			http.Error(w, "refuse-brokerage takes seconds=N (how long; default until /sim/reset)", http.StatusBadRequest)
+			return
+		}
+		s.RefuseBrokerage(d)
+		s.writeState(w)
+	})
+	mux.HandleFunc("POST /sim/brokerage-late", func(w http.ResponseWriter, r *http.Request) {
+		d, ok := seconds(r, "seconds", false)
+		if !ok {
+			http.Error(w, "brokerage-late needs seconds=N: the brokerage session opens N seconds after a login (0 ends it)", http.StatusBadRequest)
+			return
+		}
+		s.BrokerageLate(d)
+		s.writeState(w)
+	})
+	mux.HandleFunc("POST /sim/validate-false", func(w http.ResponseWriter, r *http.Request) {
+		d, ok := seconds(r, "seconds", true)
+		if !ok {
+			http.Error(w, "validate-false takes seconds=N (how long; default until /sim/reset)", http.StatusBadRequest)
+			return
+		}
+		s.ValidateFalse(d)
 		s.writeState(w)
 	})
 	mux.HandleFunc("POST /sim/lock-user", func(w http.ResponseWriter, r *http.Request) {
@@ -242,6 +301,20 @@ func (s *Server) simRoutes() http.Handler {
 	})
 	mux.HandleFunc("GET /sim/state", func(w http.ResponseWriter, r *http.Request) { s.writeState(w) })
 	return mux
+}
+
+// seconds reads a query parameter of (simulated) seconds, not negative;
+// a missing one is 0 when optional.
+func seconds(r *http.Request, name string, optional bool) (time.Duration, bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" && optional {
+		return 0, true
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f >= 0 && f <= 1e9) { // also NaN; 1e9 s (31 years) keeps clear of overflow
+		return 0, false
+	}
+	return time.Duration(f * float64(time.Second)), true
 }
 
 func (s *Server) writeState(w http.ResponseWriter) {

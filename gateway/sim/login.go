@@ -141,7 +141,8 @@ func (s *Server) failLogin(u *user, why string) {
 }
 
 // handleDispatcher is where the page's final form posts: a valid token starts
-// the SSO session, whose brokerage session is authenticated AuthDelay later.
+// the SSO session, whose brokerage session is authenticated AuthDelay later,
+// and the answer is the plain text "Client login succeeds".
 func (s *Server) handleDispatcher(w http.ResponseWriter, r *http.Request) {
 	tok := r.PostFormValue("loginToken")
 	s.mu.Lock()
@@ -159,8 +160,15 @@ func (s *Server) handleDispatcher(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, resultPage("Login failed", "Login failed. Please <a href=\"/sso/Login?forwardTo=22&RL=1\">log in again</a>."))
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprint(w, resultPage(TextLoginSucceeded, TextLoginSucceeded))
+	if s.o.SuccessHTML {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, resultPage(TextLoginSucceeded, TextLoginSucceeded))
+		return
+	}
+	// What the real gateway answers: the bare sentence, which a browser
+	// shows inside <pre>.
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprint(w, TextLoginSucceeded)
 }
 
 // LoginAs starts an SSO session for username as if the browser login had

@@ -60,9 +60,9 @@ func bindSimFlags(fs *flag.FlagSet, st *settings, accountsFile *string) {
 }
 
 type serveFlags struct {
-	addr, conf, accounts, logLevel string
-	port                           int
-	nossl                          bool
+	addr, conf, accounts, logLevel, mainClass string
+	port                                      int
+	nossl                                     bool
 }
 
 func newServeFlagSet(st *settings, f *serveFlags, defaultAddr string) *flag.FlagSet {
@@ -72,6 +72,9 @@ func newServeFlagSet(st *settings, f *serveFlags, defaultAddr string) *flag.Flag
 	fs.BoolVar(&f.nossl, "nossl", st.PlainHTTP, "serve plain HTTP (like the gateway's --nossl)")
 	fs.StringVar(&f.conf, "conf", "", "gateway `conf.yaml`: read listenPort, listenSsl, ip2loc, and sim.json next to it; write logs/gw.DATE.log")
 	fs.StringVar(&f.logLevel, "log-level", "info", "stderr log `level` without --conf: debug, info, warn, error")
+	// Ignored: it puts the real gateway's main class in the command line,
+	// where tools look for it (bin/run.sh passes it).
+	fs.StringVar(&f.mainClass, "main-class", "", "ignored; bin/run.sh passes the real gateway's main `class` so tools that look for it find the simulator")
 	bindSimFlags(fs, st, &f.accounts)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: ibkr-tray sim [flags]\n       ibkr-tray sim dist DIR [--port N] [--ssl=false] [flags]\n\nA simulated IBKR Client Portal Gateway for tests and demos.\n\nFlags:\n")

@@ -126,6 +126,10 @@ type Options struct {
 	ExpiredCert bool
 	// PlainHTTP serves plain HTTP (conf.yaml listenSsl: false).
 	PlainHTTP bool
+	// SuccessHTML answers a successful login with an HTML page with a
+	// heading, as this simulator once did, in place of the real gateway's
+	// plain text "Client login succeeds"; clients must handle both.
+	SuccessHTML bool
 	// Now is the real clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives one DEBUG line per request and INFO lines for session

@@ -24,20 +24,30 @@ type Server struct {
 	handler http.Handler
 
 	// mu guards the session model, the login flow, counters and faults.
-	mu           sync.Mutex
-	sess         *session
-	logins       int                 // successful logins so far
-	failed       map[string]int      // username -> failed logins in a row
-	locked       map[string]bool     // username -> locked
-	lastStep     map[string]int64    // username -> TOTP step of the last accepted code
-	attempts     map[string]*attempt // login attempts waiting for their second factor
-	tokens       map[string]*attempt // passed logins waiting for the Dispatcher post
-	hits         map[string]int      // "METHOD /path" -> requests received
-	limiter      *rateLimiter
-	failStatus   int       // error fault: answer this status ...
-	failUntil    time.Time // ... until then (real time)
-	hangEnd      chan struct{}
-	hangTimer    *time.Timer
+	mu            sync.Mutex
+	sess          *session
+	logins        int                 // successful logins so far
+	failed        map[string]int      // username -> failed logins in a row
+	locked        map[string]bool     // username -> locked
+	lastStep      map[string]int64    // username -> TOTP step of the last accepted code
+	attempts      map[string]*attempt // login attempts waiting for their second factor
+	tokens        map[string]*attempt // passed logins waiting for the Dispatcher post
+	hits          map[string]int      // "METHOD /path" -> requests received
+	limiter       *rateLimiter
+	refusedLogins int // logins while the refuse-brokerage fault held
+
+	// The lasting faults (see outages.go, brokeragefaults.go); times are
+	// simulated.
+	failStatus    int    // error fault: answer this status ...
+	failWin       window // ... while this lasts
+	flap          flapping
+	hangEnd       chan struct{} // closed when the hang ends; nil: no hang
+	hangTimer     *time.Timer
+	hangUntil     time.Time
+	refusing      window        // refuse-brokerage
+	lateBy        time.Duration // brokerage-late: 0 means none
+	validateFalse window
+
 	closed       bool
 	httpSrv      *http.Server
 	listener     net.Listener
@@ -218,15 +228,11 @@ func fromLoopback(remoteAddr string) bool {
 }
 
 // upstream wraps what the real gateway forwards to IBKR (/sso, /v1/api):
-// the hang and error faults apply there, not to "/".
+// the hang, error and flap-503 faults apply there, not to "/".
 func (s *Server) upstream(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		hang := s.hangEnd
-		status := 0
-		if s.failStatus != 0 && s.o.Now().Before(s.failUntil) {
-			status = s.failStatus
-		}
 		s.mu.Unlock()
 		if hang != nil {
 			select {
@@ -235,6 +241,9 @@ func (s *Server) upstream(next http.Handler) http.Handler {
 				return // the client gave up, as it must with the real gateway
 			}
 		}
+		s.mu.Lock()
+		status := s.outageStatus(s.clock.now())
+		s.mu.Unlock()
 		if status != 0 {
 			http.Error(w, http.StatusText(status), status)
 			return

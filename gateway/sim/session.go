@@ -14,6 +14,9 @@ const (
 	BrokeragePending       Brokerage = 2 // starting: authenticated at readyAt
 	BrokerageAuthenticated Brokerage = 3 // usable
 	BrokerageCompeting     Brokerage = 4 // another session of the user holds it
+	// BrokerageRefused: IBKR does not open it (the refuse-brokerage fault):
+	// connected, not authenticated, whatever the client tries.
+	BrokerageRefused Brokerage = 5
 )
 
 func (b Brokerage) String() string {
@@ -26,6 +29,8 @@ func (b Brokerage) String() string {
 		return "authenticated"
 	case BrokerageCompeting:
 		return "competing"
+	case BrokerageRefused:
+		return "refused"
 	}
 	return "unknown"
 }
@@ -35,7 +40,7 @@ func (b Brokerage) MarshalText() ([]byte, error) { return []byte(b.String()), ni
 
 // UnmarshalText reads a state written by MarshalText.
 func (b *Brokerage) UnmarshalText(t []byte) error {
-	for v := BrokerageNone; v <= BrokerageCompeting; v++ {
+	for v := BrokerageNone; v <= BrokerageRefused; v++ {
 		if v.String() == string(t) {
 			*b = v
 			return nil
@@ -83,6 +88,14 @@ func (s *Server) settle(now time.Time) {
 		s.endSession("nightly reset")
 		return
 	}
+	refusing := s.refusing.active(now)
+	if ss.brokerage == BrokerageRefused && !refusing {
+		// The fault is over; the next reauthenticate or ssodh/init opens it.
+		ss.brokerage = BrokerageNone
+	}
+	if ss.brokerage == BrokeragePending && refusing {
+		ss.brokerage = BrokerageRefused
+	}
 	if ss.brokerage == BrokeragePending && !now.Before(ss.readyAt) {
 		ss.brokerage = BrokerageAuthenticated
 		ss.lastUsed = ss.readyAt
@@ -112,10 +125,13 @@ func (s *Server) startSession(u *user, paper bool, now time.Time, delay time.Dur
 		started:   now,
 		expires:   now.Add(s.o.SSOLifetime),
 		brokerage: BrokeragePending,
-		readyAt:   now.Add(delay),
+		readyAt:   now.Add(s.brokerageDelay(delay)),
 		selected:  u.AccountIDs[0],
 	}
 	s.logins++
+	if s.refusing.active(now) {
+		s.refusedLogins++
+	}
 	s.o.Logger.Info("SSO session started", "user", u.Username, "paper", paper)
 	s.settle(now)
 }
@@ -128,8 +144,8 @@ func (s *Server) startBrokerage(now time.Time) {
 		return
 	}
 	ss.brokerage = BrokeragePending
-	ss.readyAt = now.Add(s.o.ReauthDelay)
-	s.settle(now)
+	ss.readyAt = now.Add(s.brokerageDelay(s.o.ReauthDelay))
+	s.settle(now) // under refuse-brokerage: refused again
 }
 
 func (s *Server) endSession(why string) {
@@ -150,6 +166,8 @@ func (s *Server) authFlags() (authenticated, connected, competing bool) {
 		return true, true, false
 	case BrokerageCompeting:
 		return false, true, true
+	case BrokerageRefused:
+		return false, true, false
 	}
 	return false, false, false
 }

@@ -133,6 +133,33 @@ func TestRunLogsInPaperUserThroughThePaperSwitch(t *testing.T) {
 	}
 }
 
+// The real gateway answers a login with the plain text "Client login
+// succeeds" (Chromium shows it inside <pre>); older simulators, and perhaps
+// other gateway builds, answer an HTML page. Both must count as success.
+func TestRunSeesSuccessAsPlainTextAndAsHTMLPage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		html bool
+	}{
+		{"plain text like the real gateway", false},
+		{"an HTML page with a heading", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startSim(t, nil, func(o *sim.Options) { o.SuccessHTML = tc.html })
+			a := attempt(t, s, nil)
+			a.Username, a.Password, a.TOTPSecret, a.Paper = "paperuser", paperPassword, "", true
+			if _, err := run(t, a); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if st := s.State(); st.Session == nil || st.Session.User != "paperuser" {
+				t.Fatalf("simulator session = %+v, want paperuser", st.Session)
+			}
+		})
+	}
+}
+
 func TestRunLogsInOnThe2022Page(t *testing.T) {
 	t.Parallel()
 	s := startSim(t, nil, func(o *sim.Options) { o.PageVersion = sim.Page2022 })

@@ -5,15 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
 )
 
 // File returns a store in the file at path, for computers without a
 // keyring service. The file must be a regular file of the user's own with
-// mode 0600 or stricter; any other file is refused (ErrInsecureFile). Set
+// mode 0600 or stricter, not a symbolic link; any other file is refused
+// (ErrInsecureFile). Set
 // creates it with mode 0600. The format is JSON:
 //
 //	{"profiles": {"default": {"username": "...", "password": "...", "totpSecret": "..."}}}
@@ -95,13 +98,13 @@ func (f *fileStore) notFound(profile string, cause error) error {
 }
 
 // read checks the file's owner and mode, then parses it. A missing file
-// is ErrNotFound.
+// is ErrNotFound; a symbolic link is refused.
 func (f *fileStore) read() (fileContent, error) {
 	var content fileContent
 	if f.path == "" {
 		return content, newError(ErrInvalid, "No secrets file was named; give its path.", nil)
 	}
-	info, err := os.Stat(f.path)
+	info, err := os.Lstat(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return content, newError(ErrNotFound, fmt.Sprintf(
 			"The secrets file %s does not exist; create it with `ibkr-tray secrets set --file %s`.", f.path, f.path), err)
@@ -109,10 +112,26 @@ func (f *fileStore) read() (fileContent, error) {
 	if err != nil {
 		return content, fmt.Errorf("cannot read the secrets file %s: %w", f.path, err)
 	}
+	if info.Mode()&fs.ModeSymlink != 0 {
+		return content, f.symlinkError(nil)
+	}
+	// Opened without following a link, and checked through the open file,
+	// so a link put in its place after the check is not read either.
+	file, err := openNoFollow(f.path)
+	if isSymlinkError(err) {
+		return content, f.symlinkError(err)
+	}
+	if err != nil {
+		return content, fmt.Errorf("cannot read the secrets file %s: %w", f.path, err)
+	}
+	defer file.Close()
+	if info, err = file.Stat(); err != nil {
+		return content, fmt.Errorf("cannot read the secrets file %s: %w", f.path, err)
+	}
 	if err := checkPrivate(f.path, info); err != nil {
 		return content, err
 	}
-	b, err := os.ReadFile(f.path)
+	b, err := io.ReadAll(file)
 	if err != nil {
 		return content, fmt.Errorf("cannot read the secrets file %s: %w", f.path, err)
 	}
@@ -121,6 +140,19 @@ func (f *fileStore) read() (fileContent, error) {
 		return content, fmt.Errorf("the secrets file %s is not in the format this app writes (%s); fix it or delete it and store the credentials again", f.path, jsonPlace(err))
 	}
 	return content, nil
+}
+
+// symlinkError says why a link is refused: whoever can change the link
+// chooses which file the passwords are read from and written to.
+func (f *fileStore) symlinkError(cause error) error {
+	target, _ := os.Readlink(f.path)
+	to := ""
+	if target != "" {
+		to = " (to " + target + ")"
+	}
+	return newError(ErrInsecureFile, fmt.Sprintf(
+		"The secrets file %s is a symbolic link%s, which ibkr-tray refuses: whoever can change a link chooses the file your passwords go to. Name the file itself in the settings, or replace the link with the file.",
+		f.path, to), cause)
 }
 
 // jsonPlace says where a JSON error is without quoting the content.
@@ -136,35 +168,15 @@ func jsonPlace(err error) string {
 	return "it is not JSON"
 }
 
-// write replaces the file atomically with a new one of mode 0600.
+// write replaces the file atomically (fsutil.WriteFile) with a new one of
+// mode 0600.
 func (f *fileStore) write(content fileContent) error {
 	b, err := json.MarshalIndent(content, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(f.path)
-	tmp, err := os.CreateTemp(dir, ".ibkr-tray-secrets-*") // mode 0600
-	if err != nil {
-		return fmt.Errorf("cannot write the secrets file in %s: %w", dir, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil && !errors.Is(err, errors.ErrUnsupported) {
-		tmp.Close()
-		return fmt.Errorf("cannot make the secrets file private: %w", err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot write the secrets file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot write the secrets file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write the secrets file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return fmt.Errorf("cannot replace the secrets file %s: %w", f.path, err)
+	if err := fsutil.WriteFile(f.path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("cannot write the secrets file %s: %w", f.path, err)
 	}
 	return nil
 }

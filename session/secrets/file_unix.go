@@ -3,11 +3,20 @@
 package secrets
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"syscall"
 )
+
+// openNoFollow opens path for reading, failing (ELOOP) when it is a
+// symbolic link.
+func openNoFollow(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+}
+
+func isSymlinkError(err error) bool { return errors.Is(err, syscall.ELOOP) }
 
 // checkPrivate refuses a secrets file that is not a regular file owned by
 // this user with mode 0600 or stricter.

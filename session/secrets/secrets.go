@@ -7,6 +7,9 @@ package secrets
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/ibkr-tray/ibkr-tray/session/login"
@@ -28,6 +31,33 @@ func (c Credentials) Complete() bool { return c.Username != "" && c.Password != 
 func (c Credentials) String() string {
 	return "Credentials{username: " + stored(c.Username) + ", password: " + stored(c.Password) +
 		", totpSecret: " + stored(c.TOTPSecret) + "}"
+}
+
+// GoString hides the values from %#v too, which ignores String.
+func (c Credentials) GoString() string {
+	return "secrets.Credentials{Username: " + stored(c.Username) + ", Password: " + stored(c.Password) +
+		", TOTPSecret: " + stored(c.TOTPSecret) + "}"
+}
+
+// Format makes every verb show String (GoString for %#v): without it, a
+// verb that fmt does not send to String, such as %d, prints the fields.
+func (c Credentials) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, c.GoString())
+		return
+	}
+	io.WriteString(f, c.String())
+}
+
+// LogValue hides the values from slog's handlers: the JSON handler would
+// otherwise marshal the fields (String is not consulted). It says only
+// which are stored.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("username", stored(c.Username)),
+		slog.String("password", stored(c.Password)),
+		slog.String("totpSecret", stored(c.TOTPSecret)),
+	)
 }
 
 func stored(s string) string {

@@ -1,8 +1,12 @@
 package secrets
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,14 +197,93 @@ func TestMissingEntriesAreErrNotFoundSentences(t *testing.T) {
 	}
 }
 
-func TestCredentialsStringHidesValues(t *testing.T) {
-	s := testCreds().String()
-	for _, secret := range []string{testPassword, pastedSecret, "trader1"} {
-		if strings.Contains(s, secret) {
-			t.Errorf("String() = %q shows %q", s, secret)
+func TestCredentialsNeverShowTheirValues(t *testing.T) {
+	c := testCreds()
+	type embedding struct {
+		Credentials
+		Note string
+	}
+	type holding struct {
+		Profile string
+		Creds   Credentials
+	}
+	shown := map[string]string{}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%10.3v"} {
+		shown["fmt "+verb] = fmt.Sprintf(verb, c)
+		shown["fmt "+verb+" of a pointer"] = fmt.Sprintf(verb, &c)
+		shown["fmt "+verb+" of a struct embedding it"] = fmt.Sprintf(verb, embedding{c, "note"})
+		shown["fmt "+verb+" of a struct holding it"] = fmt.Sprintf(verb, holding{"default", c})
+	}
+	shown["fmt Println"] = fmt.Sprintln(c, &c)
+	logWith := func(name string, h func(io.Writer) slog.Handler) {
+		for what, v := range map[string]any{"value": c, "pointer": &c, "struct embedding it": embedding{c, "note"}} {
+			var b bytes.Buffer
+			slog.New(h(&b)).Info("login", "creds", v)
+			shown["slog "+name+" handler, "+what] = b.String()
 		}
+	}
+	logWith("text", func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) })
+	logWith("JSON", func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) })
+
+	for how, out := range shown {
+		for _, secret := range []string{testPassword, pastedSecret, "trader1", "correct", "horse"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s shows %q: %s", how, secret, out)
+			}
+		}
+		if !strings.Contains(out, "stored") {
+			t.Errorf("%s = %q; want it to say the values are stored", how, out)
+		}
+	}
+	if got := fmt.Sprintf("%#v", Credentials{Username: "u"}); got != "secrets.Credentials{Username: stored, Password: none, TOTPSecret: none}" {
+		t.Errorf("%%#v = %s", got)
 	}
 	if !(Credentials{Username: "u", Password: "p"}).Complete() || (Credentials{Username: "u"}).Complete() {
 		t.Error("Complete should need both username and password")
+	}
+}
+
+func TestFileRefusesASymbolicLink(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.json")
+	if err := File(real).Set(ctx, "default", testCreds()); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(real)
+	for _, tc := range []struct{ name, target string }{
+		{"a link to a private file", real},
+		{"a link to nothing", filepath.Join(dir, "missing.json")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			link := filepath.Join(t.TempDir(), "secrets.json")
+			if err := os.Symlink(tc.target, link); err != nil {
+				t.Skipf("cannot make a symbolic link here: %v", err)
+			}
+			_, err := File(link).Get(ctx, "default")
+			if !errors.Is(err, ErrInsecureFile) {
+				t.Fatalf("Get through a link: err = %v, want ErrInsecureFile", err)
+			}
+			for _, want := range []string{"symbolic link", tc.target, "Name the file itself"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("message %q lacks %q", err, want)
+				}
+			}
+			if err := File(link).Set(ctx, "default", Credentials{Username: "u", Password: "p"}); !errors.Is(err, ErrInsecureFile) {
+				t.Errorf("Set through a link: err = %v, want ErrInsecureFile", err)
+			}
+			if err := File(link).Delete(ctx, "default"); !errors.Is(err, ErrInsecureFile) {
+				t.Errorf("Delete through a link: err = %v, want ErrInsecureFile", err)
+			}
+			if after, _ := os.ReadFile(real); !bytes.Equal(after, before) {
+				t.Error("the file behind the link was changed")
+			}
+			if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Error("the link was replaced")
+			}
+			if _, err := os.Lstat(filepath.Join(dir, "missing.json")); err == nil {
+				t.Error("a file was created where the link points")
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
@@ -73,7 +74,7 @@ func writeEntry(path, what string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("cannot create the folder for %s (%s): %w", what, filepath.Dir(path), err)
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	if err := fsutil.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("cannot write %s: %w", what, err)
 	}
 	return nil

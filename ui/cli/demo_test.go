@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 )
 
 // TestStatusLoginLogoutDriveAHeadlessDemo runs `headless --demo` (the
@@ -21,9 +22,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium against the simulator")
 	}
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Skip("no Chromium")
-	}
+	desktoptest.RequireTools(t, "chromium")
 	headlessEnv(t)
 	tmp, err := os.MkdirTemp("", "ibt") // short: Chromium's socket path
 	if err != nil {
@@ -45,7 +44,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 
 	h := startHeadless(t, "--demo", "--status-addr", "127.0.0.1:0", "--fault-every", "0")
 	r := h.r
-	flags := []string{"--status-addr", r.Addr()}
+	flags := []string{"--profile", "demo"} // its control socket, found as a user finds it
 	poll(t, 30*time.Second, "the demo's first login", func() bool { return r.Status().Session.State == session.Authenticated })
 	if !r.Status().Demo {
 		t.Error("the status does not say demo")
@@ -58,7 +57,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	if code := Logout(flags); code != 0 || !strings.Contains(out.String(), "Logged out.") {
 		t.Errorf("logout exit %d, said %q", code, out.String())
 	}
-	poll(t, 10*time.Second, "logged out", func() bool { return r.Status().Session.State == session.NotAuthenticated })
+	poll(t, 10*time.Second, "logged out", func() bool { return r.Status().Session.State == session.LoggedOut }) // issue 8: was NotAuthenticated
 	if e := r.Status().Session.LastError; e != "" {
 		t.Errorf("logout failed: %s", e)
 	}
@@ -78,7 +77,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	}
 
 	h.stop()
-	for _, want := range []string{"msg=status session=Authenticated", "msg=status session=NotAuthenticated", "demo: the gateway is the built-in simulator"} {
+	for _, want := range []string{"msg=status session=Authenticated", "msg=status session=LoggedOut", "demo: the gateway is the built-in simulator"} {
 		if !strings.Contains(h.log.String(), want) {
 			t.Errorf("the log lacks %q", want)
 		}

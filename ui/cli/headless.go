@@ -8,21 +8,22 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
 // Headless is `ibkr-tray headless`: the gateway supervisor, the session
-// keeper and the status endpoint without a GUI, for servers and tests. SIGINT and SIGTERM stop
-// it, and the gateway it started, cleanly (exit 0).
+// keeper and the status endpoint without a GUI, for servers and tests.
+// SIGINT, SIGTERM and SIGHUP stop it, and the gateway it started, cleanly
+// (exit 0); a second one while stopping kills the gateway at once (exit 1).
 func Headless(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer gateway.StopOnPanic()
+	ctx, stop := gateway.NotifyStop(context.Background(), os.Stderr)
 	defer stop()
 	return headless(ctx, args, os.Stderr, nil)
 }
@@ -42,9 +43,10 @@ func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error
 	fs.Usage = usage(fs, "headless [--gateway-dir DIR] [--port N] [--profile NAME] [--status-addr HOST:PORT]\n       ibkr-tray headless --demo [--status-addr HOST:PORT] [--fault-every 1m]",
 		"Runs the Client Portal Gateway with no GUI and keeps it running and logged in:\n"+
 			"restarts it when it dies or hangs, logs in again when the session ends, and\n"+
-			"stops it on SIGINT or SIGTERM. Serves GET /status, /livez and /readyz (200 when\n"+
-			"the session is authenticated) and POST /login, /logout and /restart on the\n"+
-			"status address. Flags override the profile's settings file.\n\n"+
+			"stops it on SIGINT, SIGTERM or SIGHUP. Serves GET /status (states only), /livez and\n"+
+			"/readyz (200 when the session is authenticated) on the status address, and\n"+
+			"the commands and the whole status on the profile's control socket, for you\n"+
+			"alone. Flags override the profile's settings file.\n\n"+
 			"--demo runs the built-in gateway simulator with a made-up user instead, and\n"+
 			"breaks the session now and then so you can watch it recover.")
 	dir := fs.String("gateway-dir", "", "the unzipped clientportal.gw `folder` (default: gatewayDir in the settings)")
@@ -78,7 +80,10 @@ func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error
 	if err != nil {
 		return headlessOptions{}, exitError, err
 	}
-	c, err := config.Load(paths.ConfigFile)
+	c, warnings, err := config.Open(paths.ConfigFile)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "ibkr-tray headless:", w)
+	}
 	if err != nil {
 		return headlessOptions{}, exitError, err
 	}
@@ -142,7 +147,7 @@ func headless(ctx context.Context, args []string, stderr io.Writer, started func
 // demo's, or one of the settings. release undoes both once Run returned.
 func newHeadlessRunner(o headlessOptions, log *slog.Logger) (*runner.Runner, func(), error) {
 	if o.demo {
-		return runner.NewDemo(runner.DemoOptions{StatusAddr: o.config.StatusAddr, FaultEvery: o.faultEvery, Logger: log, Gateway: testGateway, Keeper: testKeeper})
+		return runner.NewDemo(runner.DemoOptions{StatusAddr: o.config.StatusAddr, FaultEvery: o.faultEvery, Logger: log, Gateway: testGateway, Keeper: testKeeper, Sim: testSim})
 	}
 	lock, err := runner.Lock(o.paths.LockFile, o.paths.Profile)
 	if err != nil {
@@ -157,10 +162,12 @@ func newHeadlessRunner(o headlessOptions, log *slog.Logger) (*runner.Runner, fun
 	return r, func() { lock.Release() }, nil
 }
 
-// testGateway and testKeeper let tests adjust the parts (nil otherwise).
+// testGateway, testKeeper and testSim let tests adjust the parts (nil
+// otherwise).
 var (
 	testGateway func(*gateway.Config)
 	testKeeper  func(*session.KeeperOptions)
+	testSim     func(*sim.Options)
 )
 
 // logChanges writes one line per change of the gateway's state and one per

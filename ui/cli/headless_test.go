@@ -21,12 +21,37 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
-// TestMain lets run.sh start this test binary as the simulator.
+// appEnv, set to "headless", makes the test binary run `ibkr-tray
+// headless` with its arguments (TestMain). Not simtest.ChildEnv: run.sh
+// inherits the app's environment and must still start the simulator.
+const appEnv = "IBKR_TRAY_TEST_APP"
+
+// slowStopEnv, set to "1" with appEnv, makes the gateway take 10 minutes
+// to stop after SIGTERM (the simulator's term delay and the stop wait).
+const slowStopEnv = "IBKR_TRAY_TEST_SLOW_STOP"
+
+// TestMain lets run.sh start this test binary as the simulator, and the
+// signal tests start it as `ibkr-tray headless` (appEnv).
 func TestMain(m *testing.M) {
 	simtest.RunChild()
+	if os.Getenv(appEnv) == "headless" {
+		// The gateway's run.sh starts this binary again, as the simulator.
+		testGateway = func(c *gateway.Config) { c.Env = append(c.Env, simtest.ChildEnvVar) }
+		if os.Getenv(slowStopEnv) == "1" {
+			// The demo gateway takes far longer to stop than any test waits,
+			// so a second signal surely comes while it stops.
+			testSim = func(o *sim.Options) { o.TermDelay = 10 * time.Minute }
+			testGateway = func(c *gateway.Config) {
+				c.Env = append(c.Env, simtest.ChildEnvVar)
+				c.StopWait = 10 * time.Minute
+			}
+		}
+		os.Exit(Headless(os.Args[1:]))
+	}
 	os.Exit(m.Run())
 }
 
@@ -35,7 +60,7 @@ func TestMain(m *testing.M) {
 func headlessEnv(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	t.Setenv("XDG_RUNTIME_DIR", shortDir(t)) // the control socket's path is short
 	t.Setenv(simtest.ChildEnv, "sim")
 	// No Secret Service: the keyring answers at once that there is none.
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "disabled:")
@@ -127,10 +152,19 @@ func TestHeadlessStopsTheGatewayOnSIGTERM(t *testing.T) {
 		exit <- Headless([]string{"--gateway-dir", dir, "--status-addr", "127.0.0.1:" + strconv.Itoa(statusPort)})
 	}()
 	var st runner.Status
+	var public runner.PublicStatus
 	poll(t, 20*time.Second, "the gateway Running", func() bool {
 		_, body := httpGet(base + "/status")
-		return json.Unmarshal(body, &st) == nil && st.Gateway.State == gateway.Running
+		return json.Unmarshal(body, &public) == nil && public.Gateway.State == gateway.Running
 	})
+	// The details come over the profile's control socket.
+	paths, err := config.PathsFor(config.DefaultProfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err = (&remote{socket: paths.ControlSocket, http: runner.ControlClient(paths.ControlSocket, 5*time.Second)}).status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if st.Gateway.State != gateway.Running || st.Gateway.Port != port || st.Gateway.PID == 0 {
 		t.Fatalf("/status gateway = %+v", st.Gateway)
 	}
@@ -166,6 +200,20 @@ func TestHeadlessLogsStateChangesAndRefusesASecondCopy(t *testing.T) {
 	// No credentials can be read (no keyring here): not ready.
 	if code, body := httpGet("http://" + r.Addr() + "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(string(body), "NeedsManualLogin") {
 		t.Errorf("/readyz = %d %s with no session", code, body)
+	}
+	// The commands find the app by its profile alone, as a user runs them.
+	var said bytes.Buffer
+	stdout = &said
+	t.Cleanup(func() { stdout = os.Stdout })
+	if code := Status(nil); code != exitNotAuthenticated {
+		t.Errorf("status exit %d with no session, want %d", code, exitNotAuthenticated)
+	}
+	if code := Logout(nil); code != 0 || !strings.Contains(said.String(), "Logged out.") {
+		t.Errorf("logout exit %d, said %q", code, said.String())
+	}
+	poll(t, 10*time.Second, "logged out", func() bool { return r.Status().Session.State != session.NeedsManualLogin })
+	if code, body := httpGet("http://" + r.Addr() + "/logout"); code != http.StatusNotFound && code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /logout over TCP = %d %s", code, body)
 	}
 
 	var second desktoptest.Buffer
@@ -211,6 +259,18 @@ func TestHeadlessExplainsConfigProblems(t *testing.T) {
 		{"demo with a gateway folder", []string{"--demo", "--gateway-dir", dir}, 2, "--demo runs the built-in simulator; it takes no --gateway-dir or --port"},
 		{"demo status endpoint off loopback", []string{"--demo", "--status-addr", "0.0.0.0:5481"}, 1, "not on loopback"},
 	}
+	// An unknown key is reported by name and file, before the other checks.
+	settings := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "ibkr-tray", "config.json")
+	os.MkdirAll(filepath.Dir(settings), 0o700)
+	if err := os.WriteFile(settings, []byte(`{"gatewayDirectory": "/opt/gw"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests = append(tests, struct {
+		name string
+		args []string
+		code int
+		want string
+	}{"an unknown settings key", nil, 1, `The settings file ` + settings + ` has a setting ibkr-tray does not know, "gatewayDirectory"`})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out desktoptest.Buffer

@@ -1,6 +1,6 @@
 // Package cli holds the subcommands that need no GUI: the headless runner,
 // and the small commands that talk to a running app (tray or headless)
-// through its loopback status endpoint.
+// through its control socket.
 package cli
 
 import (
@@ -10,8 +10,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
+	"io/fs"
 	"net/http"
+	"os"
 	"syscall"
 	"time"
 
@@ -19,38 +20,42 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
-// remote talks to a running app's status endpoint (ui/runner).
+// remote talks to a running app over its control socket (ui/runner), the
+// one door that takes commands and shows the detailed status, and only
+// to the user who runs the app.
 type remote struct {
-	addr string
-	http *http.Client
+	socket string
+	http   *http.Client
 }
 
 // remoteSynopsis is the flags remoteFlags adds, for each command's usage line.
-const remoteSynopsis = "[--profile NAME] [--status-addr HOST:PORT]"
+const remoteSynopsis = "[--profile NAME] [--socket PATH]"
 
-// remoteFlags adds --profile and --status-addr to a command's flags and
-// returns a function that builds the remote once flags are parsed.
+// remoteFlags adds --profile and --socket to a command's flags and returns
+// a function that builds the remote once flags are parsed. --status-addr
+// is still accepted, and ignored with a warning: the TCP address takes no
+// commands any more.
 func remoteFlags(fs *flag.FlagSet) func() (*remote, error) {
-	profile := fs.String("profile", config.DefaultProfile, "the settings profile (`NAME`) whose running app to reach")
-	addr := fs.String("status-addr", "", "the app's status endpoint `HOST:PORT` (default: from the profile's settings, "+config.DefaultStatusAddr+")")
+	profile := fs.String("profile", config.DefaultProfile, "the settings profile (`NAME`) of the running app (the demo's is demo)")
+	socket := fs.String("socket", "", "the app's control socket `PATH` (default: the profile's, in $XDG_RUNTIME_DIR/ibkr-tray/)")
+	addr := fs.String("status-addr", "", "no longer used: commands and the detailed status go over the profile's control socket")
 	return func() (*remote, error) {
-		a := *addr
-		if a == "" {
+		if *addr != "" {
+			fmt.Fprintf(os.Stderr, "ibkr-tray: --status-addr is no longer used by this command; it reaches the app of profile %s through its control socket (--profile demo for the demo)\n", *profile)
+		}
+		s := *socket
+		if s == "" {
 			paths, err := config.PathsFor(*profile)
 			if err != nil {
 				return nil, err
 			}
-			c, err := config.Load(paths.ConfigFile)
-			if err != nil {
-				return nil, err
-			}
-			a = c.StatusAddr
+			s = paths.ControlSocket
 		}
-		return &remote{addr: a, http: &http.Client{Timeout: 10 * time.Second}}, nil
+		return &remote{socket: s, http: runner.ControlClient(s, 10*time.Second)}, nil
 	}
 }
 
-func (r *remote) url(path string) string { return "http://" + r.addr + path }
+func (r *remote) url(path string) string { return runner.ControlURL + path }
 
 // status reads GET /status.
 func (r *remote) status(ctx context.Context) (runner.Status, error) {
@@ -65,10 +70,10 @@ func (r *remote) status(ctx context.Context) (runner.Status, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("the app at %s answered %s", r.addr, resp.Status)
+		return st, fmt.Errorf("the app at %s answered %s", r.socket, resp.Status)
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&st); err != nil {
-		return st, fmt.Errorf("the app at %s sent a status that could not be read: %w", r.addr, err)
+		return st, fmt.Errorf("the app at %s sent a status that could not be read: %w", r.socket, err)
 	}
 	return st, nil
 }
@@ -95,11 +100,13 @@ func (r *remote) command(ctx context.Context, name string) error {
 // errNotRunning: no app answers (its error says how to start one).
 var errNotRunning = errors.New("ibkr-tray is not running")
 
-// explain turns "connection refused" into what the user should do.
+// explain turns a failed connect into what the user should do.
 func (r *remote) explain(err error) error {
-	var op *net.OpError
-	if errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &op) && op.Op == "dial") {
-		return fmt.Errorf("%w (nothing answers on %s); start it with `ibkr-tray` or `ibkr-tray headless`", errNotRunning, r.addr)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w (nothing answers at %s); start it with `ibkr-tray` or `ibkr-tray headless`, or name its profile with --profile", errNotRunning, r.socket)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("the ibkr-tray at %s belongs to another user; run this command as the user who started it", r.socket)
 	}
-	return fmt.Errorf("cannot reach ibkr-tray at %s: %w", r.addr, err)
+	return fmt.Errorf("cannot reach ibkr-tray at %s: %w", r.socket, err)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -49,27 +50,41 @@ func inState(s session.State) session.Status {
 	return st
 }
 
+// startFakeApp serves f on a unix socket, as the app's control socket.
 func startFakeApp(t *testing.T, sessions ...session.Status) (*fakeApp, *remote) {
 	t.Helper()
 	f := &fakeApp{sessions: sessions}
-	srv := httptest.NewServer(f)
+	sock := filepath.Join(shortDir(t), "app.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(f)
+	srv.Listener = l
+	srv.Start()
 	t.Cleanup(srv.Close)
-	return f, &remote{addr: strings.TrimPrefix(srv.URL, "http://"), http: srv.Client()}
+	return f, &remote{socket: sock, http: runner.ControlClient(sock, 10*time.Second)}
+}
+
+// shortDir is a fresh folder with a path short enough for a unix socket.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "ibt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }
 
 // appFlags are the flags that make a command reach the app behind r.
-func appFlags(r *remote) []string { return []string{"--status-addr", r.addr} }
+func appFlags(r *remote) []string { return []string{"--socket", r.socket} }
 
 // notRunning is a remote at which no app answers.
 func notRunning(t *testing.T) *remote {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
-	return &remote{addr: addr, http: &http.Client{Timeout: 2 * time.Second}}
+	sock := filepath.Join(shortDir(t), "none.sock")
+	return &remote{socket: sock, http: runner.ControlClient(sock, 2*time.Second)}
 }
 
 func TestWaitAuthenticatedFollowsStatesUntilAuthenticated(t *testing.T) {
@@ -215,16 +230,20 @@ func TestCommandsArePosted(t *testing.T) {
 }
 
 func TestNoAppRunningSaysHowToStartIt(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	dir := shortDir(t)
+	stale := filepath.Join(dir, "stale.sock")
+	ln, err := net.Listen("unix", stale)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
-	r := &remote{addr: addr, http: &http.Client{Timeout: 2 * time.Second}}
-	_, err = r.status(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "ibkr-tray is not running") {
-		t.Fatalf("want a sentence saying the app is not running, got %v", err)
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close() // the file stays, nothing listens: a crashed app
+	for _, sock := range []string{filepath.Join(dir, "none.sock"), stale} {
+		r := &remote{socket: sock, http: runner.ControlClient(sock, 2*time.Second)}
+		_, err = r.status(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "ibkr-tray is not running") {
+			t.Errorf("%s: want a sentence saying the app is not running, got %v", sock, err)
+		}
 	}
 }
 

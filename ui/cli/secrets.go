@@ -94,7 +94,10 @@ func secretsStore(profile, file string, timeout time.Duration, sio secretsIO) se
 	}
 	paths, err := config.PathsFor(profile)
 	if err == nil {
-		c, lerr := config.Load(paths.ConfigFile)
+		c, warnings, lerr := config.Load(paths.ConfigFile)
+		for _, w := range warnings {
+			fmt.Fprintln(sio.errs, "ibkr-tray secrets:", w)
+		}
 		if lerr != nil {
 			fmt.Fprintf(sio.errs, "ibkr-tray secrets: ignoring the settings (%v); using the OS keyring\n", lerr)
 		} else if c.SecretsFile != "" {

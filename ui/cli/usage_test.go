@@ -22,16 +22,16 @@ func stderrOf(t *testing.T, f func()) string {
 }
 
 // TestRemoteCommandsHelpListTheirFlags: `status -h` did not show
-// --profile and --status-addr in its usage line.
+// --profile and --socket in its usage line.
 func TestRemoteCommandsHelpListTheirFlags(t *testing.T) {
 	for name, cmd := range map[string]func([]string) int{"status": Status, "login": Login, "logout": Logout} {
 		var code int
 		help := stderrOf(t, func() { code = cmd([]string{"-h"}) })
 		first, _, _ := strings.Cut(help, "\n")
-		if code != 0 || !strings.Contains(first, "--profile NAME") || !strings.Contains(first, "--status-addr HOST:PORT") {
-			t.Errorf("%s -h: exit %d, usage line %q; want --profile and --status-addr in it", name, code, first)
+		if code != 0 || !strings.Contains(first, "--profile NAME") || !strings.Contains(first, "--socket PATH") {
+			t.Errorf("%s -h: exit %d, usage line %q; want --profile and --socket in it", name, code, first)
 		}
-		for _, flag := range []string{"  -profile NAME\n", "  -status-addr HOST:PORT\n"} {
+		for _, flag := range []string{"  -profile NAME\n", "  -socket PATH\n"} {
 			if !strings.Contains(help, flag) {
 				t.Errorf("%s -h lacks %q:\n%s", name, flag, help)
 			}

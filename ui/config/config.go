@@ -10,8 +10,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
 	"github.com/ibkr-tray/ibkr-tray/session"
 )
 
@@ -63,7 +67,15 @@ type Config struct {
 	TickleInterval Duration `json:"tickleInterval"`
 	// ReadyTimeout is how long a gateway start may take.
 	ReadyTimeout Duration `json:"readyTimeout"`
+	// BrokerageWait is how long to wait, after a login IBKR accepted, for
+	// the brokerage session to open before counting the login as failed
+	// (IBKR sometimes opens it 30 s late).
+	BrokerageWait Duration `json:"brokerageWait"`
 }
+
+// DefaultBrokerageWait leaves room for a brokerage session opening 30 s
+// late, twice over.
+const DefaultBrokerageWait = 60 * time.Second
 
 // DefaultStatusAddr is the status endpoint's address. Not 5000/5001: users
 // give those to gateways.
@@ -78,27 +90,115 @@ func Default() Config {
 		StatusAddr:            DefaultStatusAddr,
 		TickleInterval:        Duration(session.DefaultTickleInterval),
 		ReadyTimeout:          Duration(60 * time.Second),
+		BrokerageWait:         Duration(DefaultBrokerageWait),
 	}
 }
 
-// Load reads the settings file. A missing file gives the defaults; a broken
-// one gives an error that names the file and leaves it untouched.
-func Load(path string) (Config, error) {
+// Load reads the settings file. A missing file gives the defaults. Keys
+// the app does not know come back as warnings, one sentence each naming the
+// key and the file (a misspelt setting must not pass for a set one). A file
+// that cannot be decoded is a *DamagedError naming it and is left
+// untouched; Open sets it aside instead. Values out of range are an error
+// from Validate.
+func Load(path string) (Config, []string, error) {
 	c := Default()
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return c, nil
+		return c, nil, nil
 	}
 	if err != nil {
-		return c, fmt.Errorf("cannot read the settings file %s: %w", path, err)
+		return c, nil, fmt.Errorf("cannot read the settings file %s: %w", path, err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return Default(), nil, &DamagedError{Path: path, Err: err}
 	}
 	if err := json.Unmarshal(b, &c); err != nil {
-		return Default(), fmt.Errorf("the settings file %s is not valid JSON (%v); fix or delete it", path, err)
+		return Default(), nil, &DamagedError{Path: path, Err: err}
 	}
-	return c, c.Validate()
+	return c, unknownKeys(path, keys), c.Validate()
 }
 
-// Save writes the settings file atomically, creating its folder.
+// Open is Load for the app's start (tray and headless). A damaged file
+// (half written, or edited by hand into something that is not the
+// settings) is moved aside to NAME.bad-TIME, so that no later save
+// overwrites what the user had; Open then gives the defaults and a warning
+// saying where the file went. The app runs; the user's settings are kept.
+func Open(path string) (Config, []string, error) {
+	c, warnings, err := Load(path)
+	var damaged *DamagedError
+	if !errors.As(err, &damaged) {
+		return c, warnings, err
+	}
+	kept, merr := setAside(path, time.Now())
+	if merr != nil {
+		return c, nil, fmt.Errorf("%v; it could not be set aside (%v), so ibkr-tray stops rather than overwrite it; fix or move it", err, merr)
+	}
+	return Default(), []string{fmt.Sprintf(
+		"The settings file %s could not be read (%v), so ibkr-tray kept it as %s and starts with the default settings; fix that file and move it back to use your settings again.",
+		path, damaged.Err, kept)}, nil
+}
+
+// DamagedError is a settings file that cannot be decoded.
+type DamagedError struct {
+	Path string
+	Err  error
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("the settings file %s is not valid settings JSON (%v); fix or delete it", e.Path, e.Err)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// setAside renames path to path.bad-TIME (with a counter if that is taken)
+// and returns the new name.
+func setAside(path string, now time.Time) (string, error) {
+	base := path + ".bad-" + now.Format("20060102-150405")
+	name := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if i > 100 {
+			return "", fmt.Errorf("too many files named %s*", base)
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	return name, os.Rename(path, name)
+}
+
+// knownKeys are the settings file's keys, from Config's JSON tags.
+var knownKeys = func() map[string]bool {
+	known := map[string]bool{}
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			known[name] = true
+		}
+	}
+	return known
+}()
+
+// unknownKeys says, per key the app does not know, that it is ignored.
+func unknownKeys(path string, keys map[string]json.RawMessage) []string {
+	var names []string
+	for k := range keys {
+		if !knownKeys[k] {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	var warnings []string
+	for _, k := range names {
+		warnings = append(warnings, fmt.Sprintf("The settings file %s has a setting ibkr-tray does not know, %q; it is ignored (check its spelling).", path, k))
+	}
+	return warnings
+}
+
+// Save writes the settings file atomically (fsutil.WriteFile, mode 0600),
+// creating its folder.
 func (c Config) Save(path string) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -110,19 +210,10 @@ func (c Config) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("cannot create the settings folder: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.json")
-	if err != nil {
+	if err := fsutil.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("cannot write the settings file: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("cannot write the settings file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("cannot write the settings file: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // Validate checks values a person could have typed wrong.
@@ -138,6 +229,9 @@ func (c Config) Validate() error {
 	}
 	if time.Duration(c.TickleInterval) < time.Second || time.Duration(c.TickleInterval) > time.Minute {
 		return errors.New("the tickle interval must be between 1s and 1m (IBKR allows one tickle a second and drops idle sessions after about 5 minutes)")
+	}
+	if w := time.Duration(c.BrokerageWait); w != 0 && (w < 10*time.Second || w > 10*time.Minute) {
+		return errors.New("the wait for the brokerage session must be between 10s and 10m (IBKR usually opens it within seconds, sometimes 30 s late)")
 	}
 	return nil
 }

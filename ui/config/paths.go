@@ -20,6 +20,9 @@ type Paths struct {
 	StateDir string
 	// LockFile keeps a second copy of the app from running for this profile.
 	LockFile string
+	// ControlSocket is the unix socket of the running app's commands and
+	// detailed status, in a folder only the user may open.
+	ControlSocket string
 }
 
 // GatewayLog is the rotating log of the gateway's output.
@@ -58,10 +61,11 @@ func PathsFor(profile string) (Paths, error) {
 		return Paths{}, err
 	}
 	return Paths{
-		Profile:    profile,
-		ConfigFile: filepath.Join(base, "config.json"),
-		StateDir:   filepath.Join(state, "ibkr-tray", profile),
-		LockFile:   filepath.Join(runtimeDir(state), "ibkr-tray", profile+".lock"),
+		Profile:       profile,
+		ConfigFile:    filepath.Join(base, "config.json"),
+		StateDir:      filepath.Join(state, "ibkr-tray", profile),
+		LockFile:      filepath.Join(runtimeDir(state), "ibkr-tray", profile+".lock"),
+		ControlSocket: filepath.Join(runtimeDir(state), "ibkr-tray", profile+".sock"),
 	}, nil
 }
 
@@ -85,8 +89,9 @@ func stateHome() (string, error) {
 	return d, nil
 }
 
-// runtimeDir is $XDG_RUNTIME_DIR when set (cleared at logout, so a stale
-// lock cannot outlive a reboot), else the state folder.
+// runtimeDir is $XDG_RUNTIME_DIR when set (the user's own, cleared at
+// logout, so a stale lock or socket cannot outlive a reboot), else the
+// state folder. The app keeps its ibkr-tray folder in it at mode 0700.
 func runtimeDir(state string) string {
 	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
 		return d

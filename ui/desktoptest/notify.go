@@ -142,3 +142,16 @@ func (s *NotificationServer) Wait(t testing.TB, what string, match func(Notifica
 func (s *NotificationServer) Invoke(id uint32, action string) error {
 	return s.conn.Emit(notifyPath, notifyName+".ActionInvoked", id, action)
 }
+
+// Release gives up the notification name, as a server that quits does
+// (another may then take it).
+func (s *NotificationServer) Release() error {
+	_, err := s.conn.ReleaseName(notifyName)
+	return err
+}
+
+// Flush returns once the bus has routed every signal this server sent
+// before (a round trip to the bus on the same connection).
+func (s *NotificationServer) Flush() error {
+	return s.conn.BusObject().Call("org.freedesktop.DBus.GetId", 0).Err
+}

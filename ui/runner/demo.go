@@ -52,6 +52,8 @@ type DemoOptions struct {
 	// Gateway and Keeper adjust the parts' settings (tests).
 	Gateway func(*gateway.Config)
 	Keeper  func(*session.KeeperOptions)
+	// Sim adjusts the simulator's settings (tests: a gateway slow to stop).
+	Sim func(*sim.Options)
 }
 
 // NewDemo makes a runner whose gateway is the built-in simulator, in a
@@ -80,8 +82,12 @@ func NewDemo(o DemoOptions) (r *Runner, cleanup func(), err error) {
 		lock.Release()
 		return nil, nil, fmt.Errorf("cannot make a temporary folder for the demo gateway: %w", err)
 	}
+	// A forced stop or a panic skips the cleanup below: the folder holds the
+	// simulator's settings with the made-up password. removeDir runs once,
+	// by the cleanup or by the abrupt exit, the later one waiting for it.
+	removeDir := gateway.OnAbruptExit(func() { removeDemoDir(dir) })
 	undo := func() {
-		os.RemoveAll(dir)
+		removeDir()
 		lock.Release()
 	}
 	defer func() {
@@ -102,6 +108,9 @@ func NewDemo(o DemoOptions) (r *Runner, cleanup func(), err error) {
 		return nil, nil, fmt.Errorf("cannot find a free port for the demo gateway: %w", err)
 	}
 	so := demoSim(creds)
+	if o.Sim != nil {
+		o.Sim(&so)
+	}
 	faults := o.Faults
 	if len(faults) == 0 {
 		faults = DemoFaults
@@ -188,6 +197,14 @@ func StartDemo(ctx context.Context, o DemoOptions) (r *Runner, done <-chan struc
 		close(d)
 	}()
 	return r, d, nil
+}
+
+// removeDemoDir removes the demo's folder, once more if something was
+// still writing into it (a killed simulator's last log line).
+func removeDemoDir(dir string) {
+	if os.RemoveAll(dir) != nil {
+		os.RemoveAll(dir)
+	}
 }
 
 // demoSim is the simulator of the demo: one live user with two accounts,

@@ -94,12 +94,12 @@ func (w *loginWatch) count() int {
 // then the right one: a failed login that leaves diagnostics behind.
 type wrongFirst struct {
 	secrets.Store
-	used atomic.Bool
+	fixed atomic.Bool // the user corrected the password
 }
 
 func (w *wrongFirst) Get(ctx context.Context, profile string) (secrets.Credentials, error) {
 	c, err := w.Store.Get(ctx, profile)
-	if !w.used.Swap(true) {
+	if !w.fixed.Load() {
 		c.Password += "x"
 	}
 	return c, err
@@ -117,17 +117,16 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium against the simulator")
 	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("no Chromium at " + chromium)
-	}
+	desktoptest.RequireTools(t, "chromium")
 	home := t.TempDir()
-	for _, v := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"} {
+	for _, v := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME"} {
 		d := filepath.Join(home, strings.ToLower(v))
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
 		t.Setenv(v, d)
 	}
+	t.Setenv("XDG_RUNTIME_DIR", shortDir(t)) // the control socket's path is short
 	// A short TMPDIR of its own (Chromium's socket path must stay under
 	// 108 bytes), searched at the end like the rest.
 	tmp, err := os.MkdirTemp("", "ibt")
@@ -142,6 +141,7 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := &simtest.StepClock{}
 	watch := &loginWatch{browser: map[int]string{}}
+	var wrong *wrongFirst
 	start := time.Now()
 	r, cleanup, err := NewDemo(DemoOptions{
 		StatusAddr: "127.0.0.1:0",
@@ -159,7 +159,8 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 			k.StatusPoll = 300 * time.Millisecond // the simulator allows 10 requests a second in all
 			k.LoginAttempt.Now, k.LoginAttempt.Sleep = clock.Now, clock.Sleep
 			k.BrowserLogin = watch.login
-			k.Credentials = &wrongFirst{Store: k.Credentials}
+			wrong = &wrongFirst{Store: k.Credentials}
+			k.Credentials = wrong
 			k.OpenBrowser = func(string) error { return errors.New("no browser in tests") }
 		},
 	})
@@ -178,8 +179,27 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 	if len(diags) == 0 {
 		t.Error("the failed login left no diagnostics to search")
 	}
-	if code, _ := get(t, r, "POST", "/login"); code != http.StatusAccepted {
+	// Issue 8: the rejected password is not sent again, whatever is
+	// posted; a corrected one is tried by itself.
+	if code, _ := ctl(t, r, "POST", "/login"); code != http.StatusAccepted {
 		t.Errorf("POST /login = %d", code)
+	}
+	if code, _ := ctl(t, r, "POST", "/retry"); code != http.StatusAccepted {
+		t.Errorf("POST /retry = %d", code)
+	}
+	waitStatus(t, r, "the browser login offered", func(st Status) bool { return st.Session.State == session.WaitingForManualLogin })
+	if code, _ := ctl(t, r, "POST", "/cancel-login"); code != http.StatusAccepted {
+		t.Errorf("POST /cancel-login = %d", code)
+	}
+	waitStatus(t, r, "back to the refusal", func(st Status) bool {
+		return st.Session.State == session.NeedsManualLogin && st.Session.Cause == session.CauseBadCredentials
+	})
+	if n := watch.count(); n != 1 {
+		t.Errorf("%d browser logins after Log in and Retry with the rejected password, want 1", n)
+	}
+	wrong.fixed.Store(true)
+	if code, _ := ctl(t, r, "POST", "/credentials-changed"); code != http.StatusAccepted {
+		t.Errorf("POST /credentials-changed = %d", code)
 	}
 	first := waitStatus(t, r, "the first login", func(st Status) bool { return st.Session.State == session.Authenticated })
 	t.Logf("authenticated %s after start", time.Since(start).Round(time.Millisecond))
@@ -225,14 +245,19 @@ func TestDemoKeepsTheSessionThroughFaultsAndLeaksNoSecret(t *testing.T) {
 		t.Errorf("after expire-brokerage: method %q, %d browser logins; want reauthenticate and no new login", reauth.Session.LastLoginMethod, watch.count())
 	}
 
-	if code, _ := get(t, r, "POST", "/logout"); code != http.StatusAccepted {
+	if code, _ := ctl(t, r, "POST", "/logout"); code != http.StatusAccepted {
 		t.Errorf("POST /logout = %d", code)
 	}
-	waitStatus(t, r, "logged out", func(st Status) bool { return st.Session.State == session.NotAuthenticated })
-	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "NotAuthenticated") {
+	// Issue 8, defect 3: a logout is LoggedOut (was NotAuthenticated), and
+	// nothing needs the user.
+	out := waitStatus(t, r, "logged out", func(st Status) bool { return st.Session.State == session.LoggedOut })
+	if out.Session.NeedsYou || out.Session.Cause != session.CauseLoggedOut || !out.Session.Offers.Login {
+		t.Errorf("after logout: needsYou %v, cause %q, offers %+v", out.Session.NeedsYou, out.Session.Cause, out.Session.Offers)
+	}
+	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "LoggedOut") {
 		t.Errorf("/readyz = %d %q after logout", code, body)
 	}
-	_, statusJSON := get(t, r, "GET", "/status")
+	_, statusJSON := ctl(t, r, "GET", "/status")
 	if simState(t, inj.SimURL).Session != nil {
 		t.Errorf("the simulator still has a session after logout (last error %q)", r.Status().Session.LastError)
 	}

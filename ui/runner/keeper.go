@@ -11,8 +11,11 @@ import (
 
 // newKeeper builds the session keeper from the settings: a Web API client
 // for the gateway (the settings' gatewayURL, else the supervised one at
-// gatewayURL), the credential store, and the login template.
-func newKeeper(o Options, gatewayURL string) (*session.Keeper, error) {
+// gatewayURL), the credential store, and the login template. restart
+// restarts the supervised gateway: one remedy for a brokerage session that
+// never opens. wait is the keeper's brokerage wait as made (0: its
+// default), which Reconfigure passes on when the settings name none.
+func newKeeper(o Options, gatewayURL string, restart func()) (k *session.Keeper, wait time.Duration, err error) {
 	c := o.Config
 	base := gatewayURL
 	if c.GatewayURL != "" {
@@ -25,11 +28,11 @@ func newKeeper(o Options, gatewayURL string) (*session.Keeper, error) {
 		Logger:      o.Logger,
 	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	selectors, err := login.ParseSelectors(c.LoginSelectors)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	profile := o.Paths.Profile
 	if profile == "" {
@@ -50,6 +53,8 @@ func newKeeper(o Options, gatewayURL string) (*session.Keeper, error) {
 		MaxFailedInRow:    c.MaxFailedLoginsInRow,
 		MaxFailedPerDay:   c.MaxFailedLoginsPerDay,
 		TickleInterval:    time.Duration(c.TickleInterval),
+		LoginWait:         time.Duration(c.BrokerageWait),
+		RestartGateway:    restart,
 		Logger:            o.Logger,
 	}
 	if o.Paths.StateDir != "" {
@@ -59,7 +64,7 @@ func newKeeper(o Options, gatewayURL string) (*session.Keeper, error) {
 	if o.Keeper != nil {
 		o.Keeper(&ko)
 	}
-	return session.NewKeeper(ko), nil
+	return session.NewKeeper(ko), ko.LoginWait, nil
 }
 
 // credentialStore is the store Options name, else the settings' secrets

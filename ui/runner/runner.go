@@ -28,8 +28,7 @@ type Session interface {
 	SelectAccount(id string)
 	// CheckNow is called when the gateway has (re)started or gone.
 	CheckNow()
-	// ResetLoginCap clears the failed-login counts (the user acknowledged
-	// the cap).
+	// ResetLoginCap is RetryLogin (it no longer clears any count).
 	ResetLoginCap()
 	// RetryLogin acknowledges the in-a-row cap: one automated attempt.
 	RetryLogin()
@@ -66,14 +65,17 @@ type Options struct {
 }
 
 // Runner runs the gateway supervisor and the session keeper, and serves
-// their status on a loopback endpoint. The tray and the headless mode both
+// their state on a loopback endpoint and their status and commands on the
+// user's control socket. The tray and the headless mode both
 // use one. It never imports Fyne.
 type Runner struct {
-	opts       Options
+	opts       Options // as made: Reconfigure compares with opts.Config
 	log        *slog.Logger
 	supervisor *gateway.Supervisor
 	session    Session
 	statusAddr string
+	// brokerageWait is the keeper's LoginWait as made (0: its default).
+	brokerageWait time.Duration
 	// background runs beside the supervisor and the keeper until Run's
 	// context ends (the demo's fault injector).
 	background []func(ctx context.Context)
@@ -106,6 +108,7 @@ func New(o Options) (*Runner, error) {
 	}
 	if o.Paths.StateDir != "" {
 		gc.LogFile = o.Paths.GatewayLog()
+		gc.StateDir = o.Paths.StateDir
 	}
 	if o.Gateway != nil {
 		o.Gateway(&gc)
@@ -115,22 +118,24 @@ func New(o Options) (*Runner, error) {
 		return nil, err
 	}
 	sess := o.Session
+	var wait time.Duration
 	if sess == nil {
-		k, err := newKeeper(o, sup.URL())
+		k, w, err := newKeeper(o, sup.URL(), sup.Restart)
 		if err != nil {
 			return nil, err
 		}
-		sess = k
+		sess, wait = k, w
 	}
 	return &Runner{
-		opts:       o,
-		log:        o.Logger,
-		supervisor: sup,
-		session:    sess,
-		statusAddr: addr,
-		listening:  make(chan struct{}),
-		done:       make(chan struct{}),
-		subs:       map[chan struct{}]struct{}{},
+		opts:          o,
+		log:           o.Logger,
+		supervisor:    sup,
+		session:       sess,
+		statusAddr:    addr,
+		brokerageWait: wait,
+		listening:     make(chan struct{}),
+		done:          make(chan struct{}),
+		subs:          map[chan struct{}]struct{}{},
 	}, nil
 }
 
@@ -147,7 +152,7 @@ func CheckStatusAddr(addr string) (string, error) {
 	if host != "localhost" {
 		ip := net.ParseIP(host)
 		if ip == nil || !ip.IsLoopback() {
-			return "", fmt.Errorf("the status address %s is not on loopback; the status endpoint takes commands without a password, so it only listens on 127.0.0.1, ::1 or localhost", addr)
+			return "", fmt.Errorf("the status address %s is not on loopback; the status endpoint answers without a password, so it only listens on 127.0.0.1, ::1 or localhost", addr)
 		}
 	}
 	if port == "5000" || port == "5001" {
@@ -206,9 +211,10 @@ func (r *Runner) Logout() { r.session.Logout() }
 // SelectAccount asks the keeper to switch accounts. It does not block.
 func (r *Runner) SelectAccount(id string) { r.session.SelectAccount(id) }
 
-// ResetLoginCap clears the keeper's failed-login counts, so automated
-// logins start again (the user acknowledged the cap). It does not block.
-func (r *Runner) ResetLoginCap() { r.session.ResetLoginCap() }
+// ResetLoginCap is RetryLogin: one automated attempt past the in-a-row
+// cap; no count is cleared. It does not block.
+// New callers use RetryLogin.
+func (r *Runner) ResetLoginCap() { r.session.RetryLogin() }
 
 // RetryLogin acknowledges the in-a-row login cap and starts exactly one
 // automated attempt. It does not block.
@@ -228,6 +234,10 @@ func (r *Runner) CredentialsChanged() { r.session.CredentialsChanged() }
 // Listening is closed once Run's status endpoint listens; Addr is then
 // its address.
 func (r *Runner) Listening() <-chan struct{} { return r.listening }
+
+// ControlSocket is the path of the control socket (commands and the
+// detailed status, for this user only).
+func (r *Runner) ControlSocket() string { return r.opts.Paths.ControlSocket }
 
 // Addr is the status endpoint's address once it listens ("" before).
 func (r *Runner) Addr() string {
@@ -274,31 +284,51 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the status endpoint cannot listen on %s (%v); is another copy of ibkr-tray running with another profile? Choose another address with --status-addr or statusAddr in the settings", r.statusAddr, err)
 	}
+	cl, err := listenControl(r.opts.Paths.ControlSocket)
+	if err != nil {
+		l.Close()
+		return err
+	}
 	r.addr.Store(l.Addr().String())
-	srv := &http.Server{Handler: r.handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: r.publicHandler(), ReadHeaderTimeout: 5 * time.Second}
+	ctl := &http.Server{Handler: r.controlHandler(), ReadHeaderTimeout: 5 * time.Second}
 	close(r.listening)
-	r.log.Info("status endpoint listening", "addr", "http://"+l.Addr().String())
+	r.log.Info("status endpoint listening", "addr", "http://"+l.Addr().String(), "controlSocket", cl.Addr().String())
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	var supErr error
+	// The supervisor is about to start the gateway: tell the keeper first,
+	// so its first check does not call a starting gateway "not running".
+	if r.followsSupervisor() {
+		r.session.GatewayChanged(GatewayFacts(r.supervisor.Status()))
+	}
 	r.supervising.Store(true)
+	// A panic in one of these stops the gateway before the process dies.
 	wg.Go(func() {
 		defer r.supervising.Store(false)
 		supErr = r.supervisor.Run(ctx)
 	})
 	wg.Go(func() {
+		defer gateway.StopOnPanic()
 		if err := r.session.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			r.log.Error("the session keeper stopped", "err", err)
 		}
 	})
 	for _, f := range r.background {
-		wg.Go(func() { f(ctx) })
+		wg.Go(func() {
+			defer gateway.StopOnPanic()
+			f(ctx)
+		})
 	}
-	wg.Go(func() { r.relay(ctx) })
-	serveErr := make(chan error, 1)
+	wg.Go(func() {
+		defer gateway.StopOnPanic()
+		r.relay(ctx)
+	})
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(l) }()
+	go func() { serveErr <- ctl.Serve(cl) }()
 
 	select {
 	case <-ctx.Done():
@@ -310,14 +340,16 @@ func (r *Runner) Run(ctx context.Context) error {
 	shut, done := context.WithTimeout(context.Background(), 2*time.Second)
 	defer done()
 	_ = srv.Shutdown(shut)
+	_ = ctl.Shutdown(shut) // closing the listener removes the socket
 	r.notify()
 	return supErr
 }
 
 // relay wakes the runner's subscribers on every change of the supervisor
-// or the keeper, and tells the keeper when the gateway has come up or gone
-// down, so the session state follows the gateway's at once rather than at
-// the next tickle.
+// or the keeper, and passes every change of the gateway on to the keeper
+// (GatewayChanged), so the session's reason follows the supervisor's at
+// once and never contradicts it. A gateway that has come up (or gone) is
+// also checked at once rather than at the next tickle.
 func (r *Runner) relay(ctx context.Context) {
 	gw, unsubGW := r.supervisor.Subscribe()
 	defer unsubGW()
@@ -325,12 +357,18 @@ func (r *Runner) relay(ctx context.Context) {
 	defer unsubSess()
 	wasUp := false
 	var lastStart time.Time
+	var lastFacts session.GatewayFacts
+	sent := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-gw:
 			st := r.supervisor.Status()
+			if f := GatewayFacts(st); r.followsSupervisor() && (!sent || f != lastFacts) {
+				r.session.GatewayChanged(f)
+				lastFacts, sent = f, true
+			}
 			// A new gateway (or one that answers again): the session must be
 			// checked now rather than at the next tickle.
 			up := st.State.Up()
@@ -347,4 +385,32 @@ func (r *Runner) relay(ctx context.Context) {
 		}
 		r.notify()
 	}
+}
+
+// followsSupervisor: the keeper talks to the supervised gateway. With a
+// gatewayURL in the settings it talks to another one, whose state the
+// supervisor does not know.
+func (r *Runner) followsSupervisor() bool { return r.opts.Config.GatewayURL == "" }
+
+// GatewayFacts is what the keeper needs of the supervisor's status. A
+// supervisor not yet started (Stopped with no reason) is about to start
+// the gateway: that is "starting", not "not running".
+func GatewayFacts(st gateway.Status) session.GatewayFacts {
+	f := session.GatewayFacts{Up: st.State.Up(), BaseURL: st.URL}
+	switch st.State {
+	case gateway.Starting, gateway.Restarting:
+		f.Starting = true
+	case gateway.Stopped:
+		if st.Reason == "" {
+			f.Starting = true
+		} else {
+			f.Problem = st.Reason
+		}
+	case gateway.Failed:
+		f.Problem = st.Reason
+		if f.Problem == "" {
+			f.Problem = "the gateway failed; see the gateway window, then choose Restart"
+		}
+	}
+	return f
 }

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ import (
 
 // TestMain lets run.sh start this test binary as the simulator.
 func TestMain(m *testing.M) {
+	dialChild()
 	simtest.RunChild()
 	os.Exit(m.Run())
 }
@@ -92,13 +95,19 @@ func simRunner(t *testing.T, sess Session, adjust ...func(*Options)) *Runner {
 	t.Helper()
 	o := sim.DefaultOptions()
 	o.TermDelay = 0
+	return simRunnerOf(t, o, sess, adjust...)
+}
+
+// simRunnerOf is simRunner with the simulator's options.
+func simRunnerOf(t *testing.T, o sim.Options, sess Session, adjust ...func(*Options)) *Runner {
+	t.Helper()
 	dir, _ := simtest.FreeDist(t, o)
 	c := config.Default()
 	c.GatewayDir = dir
 	c.StatusAddr = "127.0.0.1:0"
 	opts := Options{
 		Config:      c,
-		Paths:       config.Paths{Profile: "test", StateDir: t.TempDir()},
+		Paths:       config.Paths{Profile: "test", StateDir: t.TempDir(), ControlSocket: filepath.Join(shortDir(t), "ibkr-tray", "test.sock")},
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Session:     sess,
 		Credentials: secrets.Memory(secrets.Credentials{}),
@@ -119,6 +128,19 @@ func simRunner(t *testing.T, sess Session, adjust ...func(*Options)) *Runner {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// shortDir is a fresh folder with a short path, as /run/user/UID is: a
+// unix socket's path must stay under 104 bytes, and t.TempDir's names the
+// test.
+func shortDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "ibt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }
 
 // run runs r until the test ends (or stop is called) and returns stop.
@@ -144,6 +166,7 @@ func run(t *testing.T, r *Runner) (stop func() error) {
 	select {
 	case <-r.Listening():
 	case err := <-done:
+		once.Do(func() { cancel() }) // Run is over: stop has nothing to wait for
 		t.Fatalf("Run: %v", err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("the status endpoint did not listen within 10s")
@@ -151,9 +174,21 @@ func run(t *testing.T, r *Runner) (stop func() error) {
 	return stop
 }
 
+// get sends a request to the loopback TCP address (anyone's door).
 func get(t *testing.T, r *Runner, method, path string, header ...string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, "http://"+r.Addr()+path, nil)
+	return send(t, http.DefaultClient, "http://"+r.Addr(), method, path, header...)
+}
+
+// ctl sends a request over the control socket (the user's door).
+func ctl(t *testing.T, r *Runner, method, path string, header ...string) (int, string) {
+	t.Helper()
+	return send(t, ControlClient(r.ControlSocket(), 10*time.Second), ControlURL, method, path, header...)
+}
+
+func send(t *testing.T, c *http.Client, base, method, path string, header ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		if header[i] == "Host" {
 			req.Host = header[i+1]
@@ -161,7 +196,7 @@ func get(t *testing.T, r *Runner, method, path string, header ...string) (int, s
 			req.Header.Set(header[i], header[i+1])
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +235,7 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "the session is NeedsManualLogin") {
 		t.Errorf("/readyz = %d %s with the gateway running and no session", code, body)
 	}
-	code, body := get(t, r, "GET", "/status")
+	code, body := ctl(t, r, "GET", "/status")
 	var st Status
 	if err := json.Unmarshal([]byte(body), &st); err != nil || code != http.StatusOK {
 		t.Fatalf("/status = %d %s (%v)", code, body, err)
@@ -223,8 +258,11 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if code, body := get(t, r, tt.method, tt.path, tt.header...); code != tt.want {
+			if code, body := ctl(t, r, tt.method, tt.path, tt.header...); code != tt.want {
 				t.Errorf("%s %s = %d %s, want %d", tt.method, tt.path, code, body, tt.want)
+			}
+			if code, body := get(t, r, tt.method, tt.path, tt.header...); code != tt.want && code != http.StatusNotFound {
+				t.Errorf("over TCP: %s %s = %d %s, want %d or 404", tt.method, tt.path, code, body, tt.want)
 			}
 		})
 	}
@@ -232,7 +270,7 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 		t.Fatalf("a refused request restarted the gateway")
 	}
 
-	if code, _ := get(t, r, "POST", "/restart"); code != http.StatusAccepted {
+	if code, _ := ctl(t, r, "POST", "/restart"); code != http.StatusAccepted {
 		t.Errorf("POST /restart = %d", code)
 	}
 	second := waitStatus(t, r, "a new gateway", func(st Status) bool {
@@ -255,11 +293,16 @@ func TestRunnerServesTheGatewayStatusAndStopsIt(t *testing.T) {
 type fakeKeeper struct {
 	mu       sync.Mutex
 	state    session.State
+	ready    time.Time // ReadyUntil
+	facts    []session.GatewayFacts
+	commands []string // the newer commands, by name
 	ch       chan struct{}
 	checks   atomic.Int32
 	logins   atomic.Int32
 	ran      atomic.Bool
 	finished atomic.Bool
+	// settings are the Reconfigure calls, in order.
+	settings []session.Settings
 }
 
 func (k *fakeKeeper) Run(ctx context.Context) error {
@@ -272,12 +315,17 @@ func (k *fakeKeeper) Run(ctx context.Context) error {
 func (k *fakeKeeper) Status() session.Status {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return session.Status{State: k.state}
+	return session.Status{State: k.state, ReadyUntil: k.ready}
 }
 
+// set moves to s; an authenticated session is confirmed for a minute.
 func (k *fakeKeeper) set(s session.State) {
 	k.mu.Lock()
 	k.state = s
+	k.ready = time.Time{}
+	if s == session.Authenticated {
+		k.ready = time.Now().Add(time.Minute)
+	}
 	k.mu.Unlock()
 	select {
 	case k.ch <- struct{}{}:
@@ -291,12 +339,34 @@ func (k *fakeKeeper) Logout()                              {}
 func (k *fakeKeeper) SelectAccount(string)                 {}
 func (k *fakeKeeper) CheckNow()                            { k.checks.Add(1) }
 func (k *fakeKeeper) ResetLoginCap()                       {}
-func (k *fakeKeeper) RetryLogin()                          {}
-func (k *fakeKeeper) LoginInBrowser()                      {}
-func (k *fakeKeeper) CancelLogin()                         {}
-func (k *fakeKeeper) CredentialsChanged()                  {}
-func (k *fakeKeeper) GatewayChanged(session.GatewayFacts)  {}
-func (k *fakeKeeper) Reconfigure(session.Settings)         {}
+func (k *fakeKeeper) RetryLogin()                          { k.record("retry") }
+func (k *fakeKeeper) LoginInBrowser()                      { k.record("login-browser") }
+func (k *fakeKeeper) CancelLogin()                         { k.record("cancel-login") }
+func (k *fakeKeeper) CredentialsChanged()                  { k.record("credentials-changed") }
+func (k *fakeKeeper) Reconfigure(s session.Settings) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.settings = append(k.settings, s)
+}
+
+func (k *fakeKeeper) GatewayChanged(f session.GatewayFacts) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.facts = append(k.facts, f)
+}
+
+func (k *fakeKeeper) record(name string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.commands = append(k.commands, name)
+}
+
+// stale makes the last good check of an authenticated session too old.
+func (k *fakeKeeper) stale() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.ready = time.Now().Add(-time.Second)
+}
 
 func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 	k := &fakeKeeper{state: session.NotAuthenticated, ch: make(chan struct{}, 1)}
@@ -314,7 +384,7 @@ func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 			t.Fatal("the keeper was not told that the gateway came up")
 		}
 	}
-	if code, _ := get(t, r, "POST", "/login"); code != http.StatusAccepted || k.logins.Load() != 1 {
+	if code, _ := ctl(t, r, "POST", "/login"); code != http.StatusAccepted || k.logins.Load() != 1 {
 		t.Errorf("POST /login = %d, logins %d", code, k.logins.Load())
 	}
 	k.set(session.Authenticated)
@@ -322,8 +392,57 @@ func TestReadyzWaitsForTheSessionWhenAKeeperRuns(t *testing.T) {
 	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d %q with the session authenticated", code, body)
 	}
+	// Issue 8, defect 4: still Authenticated, but no good check for too
+	// long (IBKR answering 503): not ready.
+	k.stale()
+	if code, body := get(t, r, "GET", "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "not been confirmed") {
+		t.Errorf("/readyz = %d %q with the last good check too old", code, body)
+	}
 	if !k.ran.Load() {
 		t.Errorf("the keeper was not run")
+	}
+}
+
+// TestControlRoutesReachTheKeeper: the issue-8 commands have routes beside
+// /login, and the keeper hears every change of the supervisor.
+func TestControlRoutesReachTheKeeper(t *testing.T) {
+	k := &fakeKeeper{state: session.NotAuthenticated, ch: make(chan struct{}, 1)}
+	r := simRunner(t, k)
+	run(t, r)
+	waitStatus(t, r, "gateway Running", func(st Status) bool { return st.Gateway.State == gateway.Running })
+	want := []string{"retry", "login-browser", "cancel-login", "credentials-changed"}
+	for _, path := range want {
+		if code, _ := ctl(t, r, "POST", "/"+path); code != http.StatusAccepted {
+			t.Errorf("POST /%s = %d", path, code)
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !slices.Equal(k.commands, want) {
+		t.Errorf("the keeper got %v, want %v", k.commands, want)
+	}
+	if len(k.facts) < 2 || !k.facts[0].Starting || !k.facts[len(k.facts)-1].Up || k.facts[len(k.facts)-1].BaseURL == "" {
+		t.Errorf("gateway facts passed on: %+v; want starting first, up with its URL last", k.facts)
+	}
+}
+
+func TestGatewayFactsNeverContradictTheSupervisor(t *testing.T) {
+	cases := []struct {
+		st   gateway.Status
+		want session.GatewayFacts
+	}{
+		{gateway.Status{State: gateway.Stopped}, session.GatewayFacts{Starting: true}},
+		{gateway.Status{State: gateway.Starting, URL: "https://localhost:5000"}, session.GatewayFacts{Starting: true, BaseURL: "https://localhost:5000"}},
+		{gateway.Status{State: gateway.Restarting}, session.GatewayFacts{Starting: true}},
+		{gateway.Status{State: gateway.Running, URL: "https://localhost:5001"}, session.GatewayFacts{Up: true, BaseURL: "https://localhost:5001"}},
+		{gateway.Status{State: gateway.Failed, Reason: "port 5000 is in use by another program"}, session.GatewayFacts{Problem: "port 5000 is in use by another program"}},
+		{gateway.Status{State: gateway.Stopped, Reason: "the app stopped supervising the gateway"}, session.GatewayFacts{Problem: "the app stopped supervising the gateway"}},
+		{gateway.Status{State: gateway.Unresponsive}, session.GatewayFacts{}},
+	}
+	for _, tc := range cases {
+		if got := GatewayFacts(tc.st); got != tc.want {
+			t.Errorf("%v %q: %+v, want %+v", tc.st.State, tc.st.Reason, got, tc.want)
+		}
 	}
 }
 
@@ -353,9 +472,14 @@ func TestSessionIsGatewayDownAsSoonAsTheGatewayDies(t *testing.T) {
 	if err == nil {
 		resp.Body.Close()
 	}
-	down := waitStatus(t, r, "session GatewayDown", func(st Status) bool { return st.Session.State == session.GatewayDown })
-	if down.Gateway.State != gateway.Restarting {
-		t.Errorf("the session went GatewayDown with the gateway %s; want it seen during the 3s back-off", down.Gateway.State)
+	// Issue 8: while the supervisor restarts it, the session says the
+	// gateway is starting (it said "not running ... start it").
+	down := waitStatus(t, r, "session waiting for the gateway", func(st Status) bool { return st.Session.Cause == session.CauseStarting })
+	if down.Gateway.State != gateway.Restarting && down.Gateway.State != gateway.Starting {
+		t.Errorf("the session said %q with the gateway %s; want it seen during the 3s back-off", down.Session.Reason, down.Gateway.State)
+	}
+	if down.Session.State != session.Connecting || strings.Contains(down.Session.Reason, "start it") {
+		t.Errorf("while the gateway restarts: %v %q", down.Session.State, down.Session.Reason)
 	}
 	waitStatus(t, r, "a new gateway and the keeper asking for a login again", func(st Status) bool {
 		return st.Gateway.State == gateway.Running && st.Gateway.PID != first.Gateway.PID && st.Session.State == session.NeedsManualLogin
@@ -367,7 +491,7 @@ func TestSessionIsGatewayDownAsSoonAsTheGatewayDies(t *testing.T) {
 // lifecycle, the folder and the lock.
 func TestStartDemoRunsUntilCanceledAndLeavesNothing(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	t.Setenv("XDG_RUNTIME_DIR", shortDir(t))
 	opts := DemoOptions{
 		StatusAddr: "127.0.0.1:0",
 		FaultEvery: -1,
