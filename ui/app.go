@@ -75,6 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ibkr-tray:", err)
 		return 1
 	}
+	installQuietFyneLog(stderr)
 	ctx, cancel := gateway.NotifyStop(context.Background(), stderr)
 	defer cancel()
 
