@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -26,7 +27,7 @@ const (
 // noTrayBar is the stand-in window's row of tray actions.
 type noTrayBar struct {
 	settings, quit *widget.Button
-	box            fyne.CanvasObject
+	box            *fyne.Container
 }
 
 func (t *trayApp) newNoTrayBar() *noTrayBar {
@@ -35,7 +36,7 @@ func (t *trayApp) newNoTrayBar() *noTrayBar {
 		quit:     widget.NewButton(labelQuit, t.quit),
 	}
 	b.quit.Importance = widget.DangerImportance
-	b.box = container.NewHBox(b.settings, widget.NewLabel(""), b.quit)
+	b.box = container.NewHBox(b.settings, layout.NewSpacer(), b.quit)
 	b.update(t)
 	return b
 }
@@ -48,6 +49,7 @@ func (b *noTrayBar) update(t *trayApp) {
 	}
 	if b.quit.Text != label {
 		b.quit.SetText(label)
+		b.box.Refresh() // the button grew: lay the row out again
 	}
 }
 

@@ -84,6 +84,13 @@ func TestNoTrayWindowHasSettingsAndQuitAndAsksBeforeClosing(t *testing.T) {
 		ui.do(func() { bs = buttons(tr.statusWin.Content()) })
 		return bs[labelQuitAndStop] != nil
 	})
+	ui.do(func() {
+		tr.statusWin.Resize(fyne.NewSize(560, 760))
+		q := bs[labelQuitAndStop]
+		if q.Size().Width < q.MinSize().Width {
+			t.Errorf("the Quit button is %v wide, its text needs %v: it was not laid out again when its label grew", q.Size().Width, q.MinSize().Width)
+		}
+	})
 	if bs[labelSettings] == nil {
 		t.Fatalf("no %q button in the stand-in window; buttons: %v", labelSettings, keys(bs))
 	}
