@@ -131,7 +131,7 @@ func waitAuthenticated(ctx context.Context, r *remote, every time.Duration, sent
 		if err == nil {
 			s := st.Session
 			if s.State != last || s.Cause != lastCause {
-				fmt.Fprintf(stdout, "%s: %s\n", s.State, s.Reason)
+				fmt.Fprintf(stdout, "%s: %s\n", sessionWords(s.State), sentence(s.Reason))
 				last, lastCause = s.State, s.Cause
 			}
 			if s.Ready(time.Now()) {
@@ -144,7 +144,7 @@ func waitAuthenticated(ctx context.Context, r *remote, every time.Duration, sent
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("not authenticated in time (last state %s); see `ibkr-tray status`", last)
+				return fmt.Errorf("not authenticated in time (last: %s); see `ibkr-tray status`", sessionWords(last))
 			}
 			return ctx.Err()
 		case <-t.C:

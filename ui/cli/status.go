@@ -68,7 +68,7 @@ func describe(st runner.Status, now time.Time) string {
 	var b strings.Builder
 	g, s := st.Gateway, st.Session
 
-	line := g.State.String()
+	line := gatewayWords(g.State)
 	var facts []string
 	if g.PID != 0 {
 		facts = append(facts, fmt.Sprintf("pid %d", g.PID))
@@ -93,7 +93,7 @@ func describe(st runner.Status, now time.Time) string {
 		fmt.Fprintf(&b, "          %s\n", g.Reason)
 	}
 
-	line = s.State.String()
+	line = sessionWords(s.State)
 	if s.State == session.Authenticated {
 		if who := cmp.Or(s.User, s.SelectedAccount); who != "" {
 			line = "Authenticated as " + who
