@@ -132,7 +132,9 @@ func TestDocScreenshots(t *testing.T) {
 	})
 	eventually(t, "the stand-in window shows the login needed", func() bool {
 		var ok bool
-		ui.do(func() { ok = tr.noTray != nil && tr.noTray.quit.Text == labelQuitAndStop && tr.last.Session.Cause == session.CauseNoCredentials })
+		ui.do(func() {
+			ok = tr.noTray != nil && tr.noTray.quit.Text == labelQuitAndStop && tr.last.Session.Cause == session.CauseNoCredentials
+		})
 		return ok
 	})
 	ui.do(func() {
