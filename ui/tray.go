@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,7 @@ type trayApp struct {
 	timeline    *Timeline
 	status      *statusView
 	statusWin   fyne.Window
+	menuItems   []menuItem // the model t.menu was made from
 	noTray      *noTrayBar // the status window's tray actions, without a tray
 	settings    fyne.Window
 	welcome     fyne.Window
@@ -181,11 +183,18 @@ func (t *trayApp) refreshStatus() {
 }
 
 // rebuildMenu replaces the whole tray menu from the last snapshot.
+// A snapshot that leaves the menu as it was (a tickle, every few seconds)
+// leaves the tray's menu alone: replacing it renumbers its items, and a
+// click the host sends for an item of the old menu is lost ("systray
+// error: no menu item with ID 458").
 func (t *trayApp) rebuildMenu() {
 	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
-	t.menu = fyneMenu(menuModelFor(t.last, menuContext{Autostart: installed, NotSetUp: t.notSetUp()}), t.do)
-	if t.desk != nil && t.o.NoTray == "" {
-		t.desk.SetSystemTrayMenu(t.menu)
+	items := menuModelFor(t.last, menuContext{Autostart: installed, NotSetUp: t.notSetUp()})
+	if t.menu == nil || !slices.Equal(items, t.menuItems) {
+		t.menu, t.menuItems = fyneMenu(items, t.do), items
+		if t.desk != nil && t.o.NoTray == "" {
+			t.desk.SetSystemTrayMenu(t.menu)
+		}
 	}
 	t.updateTooltip()
 }

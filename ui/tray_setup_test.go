@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
@@ -82,4 +84,26 @@ func TestTooltipSaysTheStateAndWhy(t *testing.T) {
 func whatOf(st runner.Status) string {
 	_, what, _ := explain(st)
 	return what
+}
+
+// TestTrayMenuStaysTheSameObjectWhenNothingInItChanged: every snapshot
+// (one per tickle) replaced the tray menu, renumbering its items, so a
+// click on the menu the user had open could miss ("no menu item with ID").
+func TestTrayMenuStaysTheSameObjectWhenNothingInItChanged(t *testing.T) {
+	h := newHarness(t, authenticated())
+	eventually(t, "authenticated", func() bool { return strings.HasPrefix(h.menu(), "(Authenticated") })
+	var before, after *fyne.Menu
+	h.ui.do(func() { before = h.tray.menu })
+	st := authenticated()
+	st.Session.LastTickle = fixedNow().Add(time.Second) // a tickle: nothing the menu shows
+	h.ui.do(func() { h.tray.apply(st, nil) })
+	h.ui.do(func() { after = h.tray.menu })
+	if before != after {
+		t.Error("a tickle replaced the tray menu")
+	}
+	h.ui.do(func() { h.tray.apply(noCredentials(), nil) })
+	h.ui.do(func() { after = h.tray.menu })
+	if before == after || !strings.HasPrefix(h.menu(), "(Login needed)") {
+		t.Errorf("a change in the menu did not rebuild it: %s", h.menu())
+	}
 }
