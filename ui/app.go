@@ -76,6 +76,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	installQuietFyneLog(stderr)
+	if hasDisplay() {
+		// Before the signal handling, which speaks of stopping a gateway
+		// this copy never starts: Ctrl+C just ends it.
+		if msg := otherCopy(paths, *demo); msg != "" {
+			// Said at once, in a window, before any tray icon exists.
+			fmt.Fprintln(stderr, msg)
+			a := newFyneApp()
+			alreadyRunningWindow(a, msg).Show()
+			a.Run()
+			return 1
+		}
+	}
 	ctx, cancel := gateway.NotifyStop(context.Background(), stderr)
 	defer cancel()
 
@@ -87,14 +99,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	if msg := otherCopy(paths, *demo); msg != "" {
-		// Said at once, in a window, before any tray icon exists.
-		fmt.Fprintln(stderr, msg)
-		a := newFyneApp()
-		alreadyRunningWindow(a, msg).Show()
-		a.Run()
-		return 1
-	}
 	noTray := trayMissing()
 	if *demo {
 		fmt.Fprintln(stdout, demoBanner(noTray))

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -52,12 +53,13 @@ func alreadyRunningText(e *runner.AlreadyRunningError) string {
 // quits the app.
 func alreadyRunningWindow(a fyne.App, text string) fyne.Window {
 	w := a.NewWindow("ibkr-tray is already running")
-	msg := widget.NewLabel(text)
-	msg.Wrapping = fyne.TextWrapWord
+	// One sentence a line, unwrapped: a wrapping label makes Fyne size
+	// the window for a narrow column, 770 px tall.
+	msg := widget.NewLabel(strings.Replace(text, ". ", ".\n", 1))
 	ok := widget.NewButton("OK", a.Quit)
 	ok.Importance = widget.HighImportance
 	w.SetContent(container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), ok), nil, nil, msg))
-	w.Resize(fyne.NewSize(440, 130))
+	w.SetFixedSize(true)
 	w.SetCloseIntercept(a.Quit)
 	w.CenterOnScreen()
 	return w

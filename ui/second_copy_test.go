@@ -48,12 +48,15 @@ func TestAlreadyRunningWindowSaysItAndOKQuits(t *testing.T) {
 	}
 	found := false
 	for _, l := range labels(w.Content()) {
-		if strings.HasPrefix(l, "ibkr-tray is already running for profile t1 (pid 7).") {
+		if l == "ibkr-tray is already running for profile t1 (pid 7).\nUse its icon in the tray, or quit it first." {
 			found = true
 		}
 	}
 	if !found {
 		t.Errorf("the window shows %v; want the sentence", labels(w.Content()))
+	}
+	if sz := w.Content().MinSize(); sz.Height > 200 || sz.Width > 600 {
+		t.Errorf("the window needs %v; two lines and a button need less", sz)
 	}
 	test.Tap(bs["OK"])
 	if a.quits.Load() != 1 {
