@@ -46,6 +46,9 @@ type ClientOptions struct {
 	Logger *slog.Logger
 	// Version goes into the User-Agent "ibkr-tray/<Version>" (default "dev").
 	Version string
+	// WrapTransport, when set, wraps the client's transport (the runner
+	// times each call for its metrics).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 
 	// dial replaces the dialer; tests use it to reach a "remote" name on
 	// loopback without DNS.
@@ -95,11 +98,15 @@ func NewClient(o ClientOptions) (*Client, error) {
 		MaxIdleConnsPerHost: 4,
 		IdleConnTimeout:     90 * time.Second,
 	}
+	var rt http.RoundTripper = transport
+	if o.WrapTransport != nil {
+		rt = o.WrapTransport(rt)
+	}
 	c := &Client{
 		host:        host,
 		allowRemote: o.AllowRemote,
 		http: &http.Client{
-			Transport: transport,
+			Transport: rt,
 			// The API never redirects a good answer; a redirect means
 			// "not the API" (e.g. the login page) and is classified.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

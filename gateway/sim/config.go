@@ -32,6 +32,7 @@ type settings struct {
 	NoSessionAs200   bool      `json:"noSessionAs200"`
 	ExpiredCert      bool      `json:"expiredCert"`
 	PlainHTTP        bool      `json:"plainHttp"`
+	RefuseBrokerage  bool      `json:"refuseBrokerage,omitempty"`
 }
 
 // duration is a time.Duration written as "3s" in JSON.
@@ -60,7 +61,7 @@ func toSettings(o Options) settings {
 		ResetAt: o.ResetAt, Location: loc, Speed: o.Speed, Authenticated: o.Authenticated,
 		RateLimits: o.RateLimits, MaxFailedLogins: o.MaxFailedLogins, TOTPSkew: duration(o.TOTPSkew),
 		TermDelay: duration(o.TermDelay), IP2Loc: o.IP2Loc, NoSessionAs200: o.NoSessionAs200,
-		ExpiredCert: o.ExpiredCert, PlainHTTP: o.PlainHTTP,
+		ExpiredCert: o.ExpiredCert, PlainHTTP: o.PlainHTTP, RefuseBrokerage: o.RefuseBrokerage,
 	}
 }
 
@@ -83,6 +84,7 @@ func (st settings) options() (Options, error) {
 	o.RateLimits, o.MaxFailedLogins, o.TOTPSkew = st.RateLimits, st.MaxFailedLogins, time.Duration(st.TOTPSkew)
 	o.TermDelay, o.IP2Loc, o.NoSessionAs200 = time.Duration(st.TermDelay), st.IP2Loc, st.NoSessionAs200
 	o.ExpiredCert, o.PlainHTTP = st.ExpiredCert, st.PlainHTTP
+	o.RefuseBrokerage = st.RefuseBrokerage
 	return o, nil
 }
 
@@ -136,6 +138,15 @@ func readSettingsFile(path string, st *settings, optional bool) error {
 	}
 	if err != nil {
 		return fmt.Errorf("cannot read the simulator settings: %w", err)
+	}
+	// The file's accounts replace the defaults whole: decoding into the
+	// default list would keep a default's fields that the file leaves out
+	// (paper: false is omitted, so a second account became a paper one).
+	var accounts struct {
+		Accounts json.RawMessage `json:"accounts"`
+	}
+	if json.Unmarshal(b, &accounts) == nil && accounts.Accounts != nil {
+		st.Accounts = nil
 	}
 	if err := json.Unmarshal(b, st); err != nil {
 		return fmt.Errorf("the simulator settings %s are not valid JSON: %w", path, err)

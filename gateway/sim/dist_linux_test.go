@@ -99,7 +99,10 @@ func TestDistRunsSimulatorAsChildOfBash(t *testing.T) {
 			var scheme, port string
 			var printed []string
 			deadline := time.After(20 * time.Second)
-			for port == "" {
+			// Read up to the last start-up line: once bash is gone, Wait
+			// closes the pipe, and a line still to come would kill the
+			// simulator with SIGPIPE.
+			for last := false; port == "" || !last; {
 				select {
 				case l, ok := <-lines:
 					if !ok {
@@ -109,6 +112,7 @@ func TestDistRunsSimulatorAsChildOfBash(t *testing.T) {
 					if m := openLine.FindStringSubmatch(l); m != nil {
 						scheme, port = m[1], m[2]
 					}
+					last = last || strings.HasPrefix(l, "Simulator: users")
 				case <-deadline:
 					t.Fatalf("no Open line within 20 s; stdout %q", printed)
 				}

@@ -391,3 +391,42 @@ func TestDispatcherAnswersPlainTextLikeTheRealGateway(t *testing.T) {
 		})
 	}
 }
+
+// RefuseBrokerage from the start is how a distribution keeps the fault
+// across a restart of its gateway (root/sim.json carries it).
+func TestRefuseBrokerageFromTheStartSurvivesTheSettingsFile(t *testing.T) {
+	o := testOptions(newFakeClock())
+	o.RefuseBrokerage = true
+	back, err := toSettings(o).options()
+	if err != nil || !back.RefuseBrokerage {
+		t.Fatalf("settings round trip: %v, RefuseBrokerage %v", err, back.RefuseBrokerage)
+	}
+	back.Now = o.Now
+	s := startSim(t, back)
+	c := newClient(t, s)
+	if f := fault(c.simState(), "refuse-brokerage"); f == nil || f.Until != nil {
+		t.Fatalf("faults %+v, want refuse-brokerage until reset", c.simState().Faults)
+	}
+	c.paperLogin()
+	if a, conn, _ := c.authStatus(); a || !conn {
+		t.Errorf("authenticated %v connected %v, want false true", a, conn)
+	}
+}
+
+// A distribution's accounts replace the demo accounts whole: a live second
+// account stayed paper when decoded over the demo's paper second account.
+func TestSettingsFileAccountsReplaceTheDefaults(t *testing.T) {
+	dir := t.TempDir()
+	o := DefaultOptions()
+	o.Accounts = []Account{{Username: "first", Password: "p", Paper: true}, {Username: "second", Password: "p", TOTPSecret: DemoTOTPSecret}}
+	if err := WriteDist(dir, DistOptions{Port: 5999, SSL: true, Command: []string{"true"}, Options: o}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, code, err := loadServeSettings([]string{"--conf", dir + "/root/conf.yaml"}, io.Discard)
+	if err != nil || code != 0 {
+		t.Fatalf("loadServeSettings: %d %v", code, err)
+	}
+	if len(got.Accounts) != 2 || !got.Accounts[0].Paper || got.Accounts[1].Paper || got.Accounts[1].Devices != nil {
+		t.Errorf("accounts %+v, want first paper, second live with its own fields only", got.Accounts)
+	}
+}

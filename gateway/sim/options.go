@@ -126,6 +126,10 @@ type Options struct {
 	ExpiredCert bool
 	// PlainHTTP serves plain HTTP (conf.yaml listenSsl: false).
 	PlainHTTP bool
+	// RefuseBrokerage starts with the refuse-brokerage fault on (until
+	// /sim/reset), so that it holds across a restart of the gateway, as
+	// IBKR's refusal does.
+	RefuseBrokerage bool
 	// SuccessHTML answers a successful login with an HTML page with a
 	// heading, as this simulator once did, in place of the real gateway's
 	// plain text "Client login succeeds"; clients must handle both.

@@ -90,6 +90,9 @@ func New(o Options) (*Server, error) {
 		s.o.Exit = func(int) { go s.Close() }
 	}
 	s.handler = s.routes()
+	if o.RefuseBrokerage {
+		s.refusing = window{on: true}
+	}
 	if o.Authenticated {
 		if u := us.find(firstLive(o.Accounts)); u != nil {
 			s.mu.Lock()

@@ -25,8 +25,10 @@ var browserEnv = []string{
 }
 
 // startBrowser starts Chromium with a fresh profile and opens a tab. ctx
-// bounds the start only: the browser lives until close.
-func startBrowser(ctx context.Context, exe string, insecure, visible bool, log *slog.Logger) (*browser, error) {
+// bounds the start only: the browser lives until close. trustKey, when not
+// "", is the SPKI hash of the one certificate key the browser accepts
+// without the usual checks (the gateway's; see trust.go).
+func startBrowser(ctx context.Context, exe, trustKey string, visible bool, log *slog.Logger) (*browser, error) {
 	profile, err := os.MkdirTemp("", "ibkr-tray-login-")
 	if err != nil {
 		return nil, &Error{Kind: Unknown, Msg: "Cannot create a temporary folder for the login browser.", Err: err}
@@ -50,10 +52,11 @@ func startBrowser(ctx context.Context, exe string, insecure, visible bool, log *
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with it
 	}
-	if insecure {
-		// Only for the gateway on this computer: its certificate is
-		// self-signed (and expired in the stock distribution).
-		opts = append(opts, chromedp.IgnoreCertErrors)
+	if trustKey != "" {
+		// Only the gateway's own key: its certificate is self-signed (and
+		// expired in the stock distribution); any other site that fails
+		// the usual checks is still refused.
+		opts = append(opts, chromedp.Flag("ignore-certificate-errors-spki-list", trustKey))
 	}
 	if visible {
 		opts = append(opts, chromedp.VisibleWindow)

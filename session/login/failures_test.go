@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,13 +119,17 @@ func fakeBrowser(t *testing.T) (exe, args, env string) {
 
 func TestBrowserGetsTheFlagsAndNoSecrets(t *testing.T) {
 	t.Setenv("IBKR_PASSWORD", "s3cret-from-env") // as a user's shell might have it
+	// A local HTTPS server stands in for the gateway: the login reads its
+	// certificate before starting the browser.
+	gw := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(gw.Close)
 	cases := []struct {
 		name     string
 		gateway  string
 		remote   bool
 		insecure bool
 	}{
-		{"loopback gateway", "https://localhost:5000", false, true},
+		{"loopback gateway", gw.URL, false, true},
 		{"remote gateway", "https://gateway.example.com:5000", true, false},
 	}
 	for _, tc := range cases {
@@ -152,8 +158,12 @@ func TestBrowserGetsTheFlagsAndNoSecrets(t *testing.T) {
 					t.Errorf("browser arguments lack %s: %q", want, args)
 				}
 			}
-			if got := contains(args, "--ignore-certificate-errors"); got != tc.insecure {
-				t.Errorf("--ignore-certificate-errors present=%v, want %v", got, tc.insecure)
+			if contains(args, "--ignore-certificate-errors") {
+				t.Errorf("--ignore-certificate-errors present: certificate errors ignored for every site")
+			}
+			pin := "--ignore-certificate-errors-spki-list=" + spkiHash(gw.Certificate())
+			if got := contains(args, pin); got != tc.insecure {
+				t.Errorf("%s present=%v, want %v: %q", pin, got, tc.insecure, args)
 			}
 			var profile string
 			for _, arg := range args {
@@ -180,7 +190,7 @@ func TestBrowserGetsTheFlagsAndNoSecrets(t *testing.T) {
 
 func TestRunRemovesTheBrowserProfileAfterARealBrowser(t *testing.T) {
 	desktoptest.RequireTools(t, "chromium")
-	b, err := startBrowser(context.Background(), "/usr/bin/chromium", true, false, slog.New(slog.DiscardHandler))
+	b, err := startBrowser(context.Background(), "/usr/bin/chromium", "", false, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,12 +223,14 @@ func TestRunEndsWithItsContextEvenWhileTheBrowserStarts(t *testing.T) {
 		{"already expired", -time.Second},
 		{"expires while Chromium starts", 200 * time.Millisecond},
 	}
+	gw := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(gw.Close)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(tc.deadline))
 			defer cancel()
 			start := time.Now()
-			_, err := Run(ctx, Attempt{GatewayURL: "https://127.0.0.1:1", Username: "u", Password: "p", Browser: "/usr/bin/chromium"})
+			_, err := Run(ctx, Attempt{GatewayURL: gw.URL, Username: "u", Password: "p", Browser: "/usr/bin/chromium"})
 			if KindOf(err) != Timeout {
 				t.Fatalf("err = %v, want Timeout", err)
 			}
@@ -233,7 +245,9 @@ func TestRunVisibleWithoutADisplaySaysSo(t *testing.T) {
 	desktoptest.RequireTools(t, "chromium")
 	t.Setenv("DISPLAY", "")
 	t.Setenv("WAYLAND_DISPLAY", "")
-	_, err := Run(context.Background(), Attempt{GatewayURL: "https://127.0.0.1:1", Username: "u", Password: "p",
+	gw := httptest.NewTLSServer(http.NotFoundHandler())
+	t.Cleanup(gw.Close)
+	_, err := Run(context.Background(), Attempt{GatewayURL: gw.URL, Username: "u", Password: "p",
 		Browser: "/usr/bin/chromium", Visible: true, Timeout: 20 * time.Second})
 	if KindOf(err) != NoBrowser || !strings.Contains(err.Error(), "needs a display") {
 		t.Fatalf("err = %v, want NoBrowser saying a display is needed", err)

@@ -25,7 +25,8 @@ type Attempt struct {
 	GatewayURL string
 	// AllowRemote lets GatewayURL name a host other than this computer.
 	// The browser then checks the gateway's certificate; for loopback it
-	// cannot (the gateway's own certificate is self-signed and expired).
+	// cannot (the gateway's own certificate is self-signed and expired), so
+	// it accepts the key the gateway presents, and no other.
 	AllowRemote bool
 
 	Username, Password string
@@ -112,7 +113,13 @@ func Run(ctx context.Context, a Attempt) (Result, error) {
 		defer cancel()
 	}
 
-	b, err := startBrowser(ctx, exe, insecure, a.Visible, log)
+	trustKey := ""
+	if insecure {
+		if trustKey, err = gatewayKey(ctx, pageURL); err != nil {
+			return Result{}, err
+		}
+	}
+	b, err := startBrowser(ctx, exe, trustKey, a.Visible, log)
 	if err != nil {
 		return Result{}, err
 	}
@@ -159,7 +166,8 @@ func (a Attempt) withDefaults() Attempt {
 }
 
 // loginURL checks the gateway address. insecure says the browser may
-// skip the certificate check: only for this computer.
+// skip the usual certificate check, for the gateway's own key: only on
+// this computer.
 func loginURL(gateway string, allowRemote bool) (page string, insecure bool, err error) {
 	u, err := url.Parse(gateway)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -169,7 +177,7 @@ func loginURL(gateway string, allowRemote bool) (page string, insecure bool, err
 	loop := isLoopback(u.Hostname())
 	if !loop && !allowRemote {
 		return "", false, &Error{Kind: Unknown, Msg: fmt.Sprintf(
-			"The gateway address %s is not on this computer; the login browser only skips certificate checks for localhost. Allow a remote gateway in the settings if you mean it.", gateway)}
+			"The gateway address %s is not on this computer; the login browser accepts the gateway's own self-signed certificate only on this computer. Allow a remote gateway in the settings if you mean it.", gateway)}
 	}
 	u.Path = "/"
 	u.RawQuery, u.Fragment = "", ""

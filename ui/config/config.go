@@ -71,7 +71,22 @@ type Config struct {
 	// the brokerage session to open before counting the login as failed
 	// (IBKR sometimes opens it 30 s late).
 	BrokerageWait Duration `json:"brokerageWait"`
+
+	// OnStateChange are commands run on each change of the session or
+	// gateway state (docs/headless.md, "Hooks"). Each is an argv list, run
+	// without a shell: ["/usr/local/bin/tell-my-bot", "--quiet"].
+	OnStateChange [][]string `json:"onStateChange,omitempty"`
+	// Webhooks are URLs that get the same facts as a JSON POST.
+	Webhooks []string `json:"webhooks,omitempty"`
+	// WebhooksAllowRemote lets Webhooks name a host off this computer (a
+	// phone notification service, a chat): the user's explicit choice.
+	WebhooksAllowRemote bool `json:"webhooksAllowRemote,omitempty"`
+	// HookTimeout bounds each hook command and each webhook try.
+	HookTimeout Duration `json:"hookTimeout,omitempty"`
 }
+
+// DefaultHookTimeout bounds a hook command or a webhook try.
+const DefaultHookTimeout = 10 * time.Second
 
 // DefaultBrokerageWait leaves room for a brokerage session opening 30 s
 // late, twice over.
@@ -91,6 +106,7 @@ func Default() Config {
 		TickleInterval:        Duration(session.DefaultTickleInterval),
 		ReadyTimeout:          Duration(60 * time.Second),
 		BrokerageWait:         Duration(DefaultBrokerageWait),
+		HookTimeout:           Duration(DefaultHookTimeout),
 	}
 }
 
@@ -233,7 +249,7 @@ func (c Config) Validate() error {
 	if w := time.Duration(c.BrokerageWait); w != 0 && (w < 10*time.Second || w > 10*time.Minute) {
 		return errors.New("the wait for the brokerage session must be between 10s and 10m (IBKR usually opens it within seconds, sometimes 30 s late)")
 	}
-	return nil
+	return c.validateHooks()
 }
 
 // Duration is a time.Duration written as "5s" in the settings file.

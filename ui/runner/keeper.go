@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
@@ -11,11 +12,11 @@ import (
 
 // newKeeper builds the session keeper from the settings: a Web API client
 // for the gateway (the settings' gatewayURL, else the supervised one at
-// gatewayURL), the credential store, and the login template. restart
+// gatewayURL, its transport wrapped by wrap for the metrics), the credential store, and the login template. restart
 // restarts the supervised gateway: one remedy for a brokerage session that
 // never opens. wait is the keeper's brokerage wait as made (0: its
 // default), which Reconfigure passes on when the settings name none.
-func newKeeper(o Options, gatewayURL string, restart func()) (k *session.Keeper, wait time.Duration, err error) {
+func newKeeper(o Options, gatewayURL string, restart func(), wrap func(http.RoundTripper) http.RoundTripper) (k *session.Keeper, wait time.Duration, err error) {
 	c := o.Config
 	base := gatewayURL
 	if c.GatewayURL != "" {
@@ -26,6 +27,8 @@ func newKeeper(o Options, gatewayURL string, restart func()) (k *session.Keeper,
 		AllowRemote: c.AllowRemoteGateway,
 		CAFile:      c.CAFile,
 		Logger:      o.Logger,
+		// Times the calls for /metrics.
+		WrapTransport: wrap,
 	})
 	if err != nil {
 		return nil, 0, err

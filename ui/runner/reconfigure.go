@@ -63,5 +63,9 @@ func restartSettings(old, c config.Config) []string {
 	add(old.StatusAddr != c.StatusAddr, "statusAddr")
 	add(old.TickleInterval != c.TickleInterval, "tickleInterval")
 	add(old.ReadyTimeout != c.ReadyTimeout, "readyTimeout")
+	add(!slices.EqualFunc(old.OnStateChange, c.OnStateChange, slices.Equal), "onStateChange")
+	add(!slices.Equal(old.Webhooks, c.Webhooks), "webhooks")
+	add(old.WebhooksAllowRemote != c.WebhooksAllowRemote, "webhooksAllowRemote")
+	add(old.HookTimeout != c.HookTimeout, "hookTimeout")
 	return names
 }

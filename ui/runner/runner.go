@@ -77,8 +77,9 @@ type Runner struct {
 	// brokerageWait is the keeper's LoginWait as made (0: its default).
 	brokerageWait time.Duration
 	// background runs beside the supervisor and the keeper until Run's
-	// context ends (the demo's fault injector).
+	// context ends (the demo's fault injector, the watcher of observe.go).
 	background []func(ctx context.Context)
+	metrics    *metrics // GET /metrics
 
 	listening   chan struct{} // closed once the status endpoint listens
 	addr        atomic.Value  // string: the endpoint's bound address
@@ -117,16 +118,21 @@ func New(o Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	m := newMetrics()
+	n, err := newNotifier(o.Config, o.Logger)
+	if err != nil {
+		return nil, err
+	}
 	sess := o.Session
 	var wait time.Duration
 	if sess == nil {
-		k, w, err := newKeeper(o, sup.URL(), sup.Restart)
+		k, w, err := newKeeper(o, sup.URL(), sup.Restart, m.wrapTransport)
 		if err != nil {
 			return nil, err
 		}
 		sess, wait = k, w
 	}
-	return &Runner{
+	r := &Runner{
 		opts:          o,
 		log:           o.Logger,
 		supervisor:    sup,
@@ -136,7 +142,9 @@ func New(o Options) (*Runner, error) {
 		listening:     make(chan struct{}),
 		done:          make(chan struct{}),
 		subs:          map[chan struct{}]struct{}{},
-	}, nil
+	}
+	r.observe(m, n) // metrics, hooks and webhooks (observe.go)
+	return r, nil
 }
 
 // CheckStatusAddr checks that the status endpoint's address is on

@@ -19,6 +19,7 @@ import (
 //	GET /livez    200 while the runner supervises
 //	GET /readyz   200 when the session is usable; else 503 with state and cause
 //	GET /status   PublicStatus: states, cause, ready; no user, accounts or machine facts
+//	GET /metrics  Prometheus text (metrics.go): states, causes, counters; no user or accounts
 //
 // The control socket (control.go) is the user's alone. It serves the same
 // three, GET /status with the whole Status, and the commands (controls).
@@ -90,6 +91,7 @@ func (r *Runner) publicHandler() http.Handler {
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, r.publicStatus())
 	})
+	mux.Handle("GET /metrics", r.metrics.handler()) // metrics.go
 	return loopbackOnly(mux)
 }
 
