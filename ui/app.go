@@ -21,6 +21,7 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/assets"
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
+	"github.com/ibkr-tray/ibkr-tray/ui/cli"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
@@ -44,9 +45,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	demo := fs.Bool("demo", false, "run the built-in simulator as the gateway, with a demo user and a fault every minute or so")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: ibkr-tray [--profile NAME] [--demo]")
+		fmt.Fprintln(stderr, "       ibkr-tray COMMAND [flags]")
 		fmt.Fprintln(stderr, "\nStarts the tray app: it runs the IBKR Client Portal Gateway and keeps you logged in.")
 		fmt.Fprintln(stderr, "\nFlags:")
 		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\n"+cli.Commands)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -72,6 +75,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ibkr-tray:", err)
 		return 1
 	}
+	installQuietFyneLog(stderr)
+	if hasDisplay() {
+		// Before the signal handling, which speaks of stopping a gateway
+		// this copy never starts: Ctrl+C just ends it.
+		if msg := otherCopy(paths, *demo); msg != "" {
+			// Said at once, in a window, before any tray icon exists.
+			fmt.Fprintln(stderr, msg)
+			a := newFyneApp()
+			alreadyRunningWindow(a, msg).Show()
+			a.Run()
+			return 1
+		}
+	}
 	ctx, cancel := gateway.NotifyStop(context.Background(), stderr)
 	defer cancel()
 
@@ -83,10 +99,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	noTray := trayMissing()
+	if *demo {
+		fmt.Fprintln(stdout, demoBanner(noTray))
+	}
 	a := newFyneApp()
 	t := newTrayApp(ctx, a, trayOptions{
 		Paths: paths, Config: cfg, Demo: *demo, Deps: defaultDeps(cfg.SecretsFile),
-		Autostart: autostart.Entry{Profile: paths.Profile}, Log: log, NoTray: trayMissing(),
+		Autostart: autostart.Entry{Profile: paths.Profile}, Log: log, NoTray: noTray,
 	})
 	t.tellSettingsWarnings(warnings)
 	if trayHook != nil {
@@ -100,6 +120,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	a.Lifecycle().SetOnStarted(t.start)
 	a.Run()
 	return t.shutdown()
+}
+
+// demoBanner is the demo's first line: where to look and how to stop.
+func demoBanner(noTray string) string {
+	if noTray != "" {
+		return "ibkr-tray demo: there is no system tray here, so look for the \"ibkr-tray status\" window; Ctrl+C stops the demo."
+	}
+	return "ibkr-tray demo: look for the icon in the tray; Ctrl+C stops the demo."
 }
 
 // trayHook, when set (by the end-to-end tests, which run Main in a child

@@ -63,3 +63,27 @@ func TestHeadlessDemoPrintsStateChanges(t *testing.T) {
 		t.Errorf("printed\n%s\nwant\n%s", out.String(), want)
 	}
 }
+
+// TestHelpListsTheSubcommands: `ibkr-tray -h` showed only -demo and
+// -profile.
+func TestHelpListsTheSubcommands(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run([]string{"-h"}, &out, &errs); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"-demo", "-profile", "headless", "status", "login", "logout", "secrets", "sim", "help", "each takes -h"} {
+		if !strings.Contains(errs.String(), want) {
+			t.Errorf("-h lacks %q:\n%s", want, errs.String())
+		}
+	}
+}
+
+// TestDemoSaysWhereToLook: `make demo` never said where the app was.
+func TestDemoSaysWhereToLook(t *testing.T) {
+	if got, want := demoBanner(""), "ibkr-tray demo: look for the icon in the tray; Ctrl+C stops the demo."; got != want {
+		t.Errorf("with a tray: %q; want %q", got, want)
+	}
+	if got := demoBanner("no StatusNotifierWatcher"); !strings.Contains(got, `"ibkr-tray status" window`) || !strings.Contains(got, "Ctrl+C stops the demo.") {
+		t.Errorf("without a tray: %q", got)
+	}
+}

@@ -28,6 +28,7 @@ type childCommand struct {
 	Status  *runner.Status `json:"status,omitempty"`
 	Output  []string       `json:"output,omitempty"`
 	Capture string         `json:"capture,omitempty"` // show "status", "settings" or "menu" for a screenshot
+	Quit    bool           `json:"quit,omitempty"`    // quit as the menu's Quit does
 }
 
 // sayer writes one line at a time to stdout, the parent's feed.
@@ -107,6 +108,8 @@ func serveCommands(tr *trayApp, fb *fakeBackend, say func(string, ...any)) {
 		case c.Status != nil && fb != nil:
 			fb.setOutput(c.Output...)
 			fb.set(*c.Status)
+		case c.Quit:
+			fyne.Do(tr.quit)
 		case c.Capture != "":
 			var err error
 			fyne.DoAndWait(func() { _, err = tr.showForCapture(c.Capture) })

@@ -424,7 +424,7 @@ func TestTrayEndToEndWithTheSimulator(t *testing.T) {
 	}
 
 	// Quit exits and leaves no gateway process.
-	quit, ok := m.Find(labelQuit)
+	quit, ok := m.Find(labelQuitAndStop)
 	if !ok {
 		t.Fatalf("no Quit in %s", m.Lines())
 	}

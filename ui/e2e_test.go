@@ -152,7 +152,7 @@ func (c *child) send(cmd childCommand) {
 	}
 }
 
-const menuTail = "-|Status…|Settings…|Start at login|-|Quit|"
+const menuTail = "-|Status…|Settings…|Start at login|-|Quit and stop the gateway|"
 
 func hasAction(n desktoptest.Notification, key string) bool {
 	for i := 0; i+1 < len(n.Actions); i += 2 {

@@ -19,21 +19,23 @@ import (
 // block.
 func newDesktopNotifier(appName string, onLogin, onOpen func(), log *slog.Logger) Notifier {
 	beeep.AppName = appName
-	fallback := beeepNotifier{}
+	icon := &notifyIcon{}
+	fallback := beeepNotifier{icon: icon}
 	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
 		return fallback
 	}
-	return &dbusNotifier{appName: appName, onLogin: onLogin, onOpen: onOpen, fallback: fallback, log: log}
+	return &dbusNotifier{appName: appName, onLogin: onLogin, onOpen: onOpen, fallback: fallback, log: log, icon: icon}
 }
 
 // beeepNotifier is the portable fallback: no buttons, Alert for urgent.
-type beeepNotifier struct{}
+type beeepNotifier struct{ icon *notifyIcon }
 
-func (beeepNotifier) Notify(n Notification) error {
+func (b beeepNotifier) Notify(n Notification) error {
+	path, _ := b.icon.get()
 	if n.Urgent {
-		return beeep.Alert(n.Title, n.Body, "")
+		return beeep.Alert(n.Title, n.Body, path)
 	}
-	return beeep.Notify(n.Title, n.Body, "")
+	return beeep.Notify(n.Title, n.Body, path)
 }
 
 const (
@@ -48,6 +50,7 @@ type dbusNotifier struct {
 	onLogin, onOpen func()
 	fallback        Notifier
 	log             *slog.Logger
+	icon            *notifyIcon
 
 	// mu guards the connection and the ids below.
 	mu   sync.Mutex
@@ -95,9 +98,13 @@ func (d *dbusNotifier) notify(n Notification) error {
 		"urgency":       dbus.MakeVariant(urgency),
 		"desktop-entry": dbus.MakeVariant(autostart.DesktopEntryID),
 	}
+	iconPath, img := d.icon.get()
+	if img != nil {
+		hints["image-data"] = dbus.MakeVariant(*img)
+	}
 	var id uint32
 	call := d.conn.Object(notifyName, notifyPath).Call(notifyName+".Notify", 0,
-		d.appName, replaces, "", n.Title, n.Body, actions, hints, int32(-1))
+		d.appName, replaces, iconPath, n.Title, n.Body, actions, hints, int32(-1))
 	if err := call.Store(&id); err != nil {
 		d.conn.Close()
 		d.conn = nil

@@ -167,7 +167,7 @@ func (in settingsInput) saveCredentials(ctx context.Context, store secrets.Store
 }
 
 func capitalise(s string) string {
-	if s == "" {
+	if s == "" || strings.HasPrefix(s, "ibkr-tray") { // the app's name is lower case
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,19 +68,23 @@ type trayApp struct {
 	backendDone   <-chan struct{}
 	stopWatch     context.CancelFunc
 
-	last       runner.Status
-	output     []string
-	lastIcon   IconState
-	menu       *fyne.Menu
-	timeline   *Timeline
-	status     *statusView
-	statusWin  fyne.Window
-	settings   fyne.Window
-	welcome    fyne.Window
-	popup      *popupView
-	popupWin   fyne.Window
-	popupOpen  bool
-	popupCause session.Cause // the cause the popup shows
+	last     runner.Status
+	output   []string
+	lastIcon IconState
+	// lastTooltip is the tooltip last handed to the systray.
+	lastTooltip string
+	menu        *fyne.Menu
+	timeline    *Timeline
+	status      *statusView
+	statusWin   fyne.Window
+	menuItems   []menuItem // the model t.menu was made from
+	noTray      *noTrayBar // the status window's tray actions, without a tray
+	settings    fyne.Window
+	welcome     fyne.Window
+	popup       *popupView
+	popupWin    fyne.Window
+	popupOpen   bool
+	popupCause  session.Cause // the cause the popup shows
 	// popupLater holds the causes the user said "Later" to in this loss.
 	popupLater map[session.Cause]bool
 
@@ -178,15 +183,26 @@ func (t *trayApp) refreshStatus() {
 	if t.status != nil {
 		t.status.update(t.last, t.timeline, t.output, t.o.Now())
 	}
+	if t.noTray != nil {
+		t.noTray.update(t)
+	}
 }
 
 // rebuildMenu replaces the whole tray menu from the last snapshot.
+// A snapshot that leaves the menu as it was (a tickle, every few seconds)
+// leaves the tray's menu alone: replacing it renumbers its items, and a
+// click the host sends for an item of the old menu is lost ("systray
+// error: no menu item with ID 458").
 func (t *trayApp) rebuildMenu() {
 	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
-	t.menu = fyneMenu(menuModel(t.last, installed), t.do)
-	if t.desk != nil && t.o.NoTray == "" {
-		t.desk.SetSystemTrayMenu(t.menu)
+	items := menuModelFor(t.last, menuContext{Autostart: installed, NotSetUp: t.notSetUp()})
+	if t.menu == nil || !slices.Equal(items, t.menuItems) {
+		t.menu, t.menuItems = fyneMenu(items, t.do), items
+		if t.desk != nil && t.o.NoTray == "" {
+			t.desk.SetSystemTrayMenu(t.menu)
+		}
 	}
+	t.updateTooltip()
 }
 
 // fyneMenu turns the model into Fyne menu items.
@@ -270,7 +286,17 @@ func (t *trayApp) logout() {
 	}
 }
 
+// notSetUp reports whether there is nothing to run yet: no gateway folder
+// chosen and no demo.
+func (t *trayApp) notSetUp() bool { return !t.o.Demo && t.o.Config.GatewayDir == "" }
+
+// restart is Restart / Start gateway; with nothing set up it opens the
+// Welcome window, where the gateway folder is chosen.
 func (t *trayApp) restart() {
+	if t.backend == nil && t.notSetUp() {
+		t.openWelcome()
+		return
+	}
 	if t.backend != nil {
 		t.backend.RestartGateway()
 		return
@@ -285,6 +311,17 @@ func (t *trayApp) selectAccount(id string) {
 }
 
 func (t *trayApp) quit() { t.app.Quit() }
+
+// openWelcome shows the Welcome window, the one already open if any.
+func (t *trayApp) openWelcome() {
+	if t.welcome != nil {
+		t.welcome.Show()
+		t.welcome.RequestFocus()
+	} else {
+		t.showWelcome()
+	}
+	t.shown("welcome")
+}
 
 // openURL hands a URL to the browser; the opener may take a moment, so it
 // runs off the UI goroutine.

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"fmt"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
@@ -14,12 +16,13 @@ func (t *trayApp) showStatus() {
 			OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount, Do: t.do,
 		})
 		t.statusWin = t.app.NewWindow("ibkr-tray status")
-		t.statusWin.SetContent(t.status.content)
 		t.statusWin.Resize(fyne.NewSize(560, 760))
 		if t.o.NoTray != "" {
-			t.status.setNotice("No system tray: " + t.o.NoTray + ". This window stands in for the tray icon; closing it quits the app.")
-			t.statusWin.SetCloseIntercept(t.quit)
+			t.statusWin.SetContent(t.noTrayContent(t.status.content))
+			t.status.setNotice(fmt.Sprintf(noTrayNotice, t.o.NoTray))
+			t.statusWin.SetCloseIntercept(t.askQuit)
 		} else {
+			t.statusWin.SetContent(t.status.content)
 			t.statusWin.SetCloseIntercept(t.closeStatus)
 		}
 	}

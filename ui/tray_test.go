@@ -242,9 +242,10 @@ func TestTrayStartAtLoginChecksWhatIsInstalled(t *testing.T) {
 
 func TestTrayQuitItemIsTheQuitItem(t *testing.T) {
 	h := newHarness(t, snap(gateway.Running, session.Authenticated))
+	eventually(t, "menu of a running gateway", func() bool { return strings.HasSuffix(h.menu(), labelQuitAndStop+"|") })
 	var quit *fyne.MenuItem
 	h.ui.do(func() { quit = h.tray.menu.Items[len(h.tray.menu.Items)-1] })
-	if quit.Label != labelQuit || !quit.IsQuit {
+	if quit.Label != labelQuitAndStop || !quit.IsQuit {
 		t.Errorf("last item %q IsQuit=%v; Fyne would add a second Quit", quit.Label, quit.IsQuit)
 	}
 }

@@ -178,6 +178,9 @@ const (
 	labelSettings     = "Settings…"
 	labelStartAtLogin = "Start at login"
 	labelQuit         = "Quit"
+	labelQuitAndStop  = "Quit and stop the gateway"
+	labelSetUp        = "Set up the gateway…"
+	lineNotSetUp      = "Not set up"
 )
 
 // offered are the actions the keeper offers now (Status.Offers), in the
@@ -198,10 +201,33 @@ func offered(o session.Offers) []menuItem {
 	return items
 }
 
+// menuContext is what the menu needs beyond the snapshot.
+type menuContext struct {
+	Autostart bool // start at login is installed
+	// NotSetUp: no gateway folder is chosen (and no demo runs): the first
+	// line says so and Start opens the Welcome window.
+	NotSetUp bool
+}
+
 // menuModel is the whole tray menu for a snapshot. The tray rebuilds the
 // menu from it on every change. Its session actions are the keeper's
 // offers and no others.
 func menuModel(st runner.Status, autostartInstalled bool) []menuItem {
+	return menuModelFor(st, menuContext{Autostart: autostartInstalled})
+}
+
+// runsGateway reports whether quitting stops a gateway this app runs
+// (one it adopted is not its own, and a stopped or failed one is gone).
+func runsGateway(st runner.Status) bool {
+	switch st.Gateway.State {
+	case gateway.Stopped, gateway.Failed, gateway.Adopted:
+		return false
+	}
+	return true
+}
+
+func menuModelFor(st runner.Status, c menuContext) []menuItem {
+	autostartInstalled := c.Autostart
 	up := st.Gateway.State.Up()
 	restart := menuItem{Label: labelRestart, Enabled: true, Action: ActRestart}
 	switch st.Gateway.State {
@@ -212,8 +238,16 @@ func menuModel(st runner.Status, autostartInstalled bool) []menuItem {
 		// already on its way.
 		restart.Enabled = false
 	}
+	line := statusLine(st)
+	if c.NotSetUp {
+		line, restart.Label = lineNotSetUp, labelSetUp
+	}
+	quit := labelQuit
+	if runsGateway(st) {
+		quit = labelQuitAndStop
+	}
 	items := []menuItem{
-		{Label: statusLine(st)},
+		{Label: line},
 		{},
 		{Label: labelLogin, Enabled: st.Session.Offers.Login, Action: ActLogin},
 	}
@@ -226,6 +260,6 @@ func menuModel(st runner.Status, autostartInstalled bool) []menuItem {
 		menuItem{Label: labelSettings, Enabled: true, Action: ActSettings},
 		menuItem{Label: labelStartAtLogin, Enabled: true, Checked: autostartInstalled, Action: ActAutostart},
 		menuItem{},
-		menuItem{Label: labelQuit, Enabled: true, Action: ActQuit},
+		menuItem{Label: quit, Enabled: true, Action: ActQuit},
 	)
 }

@@ -172,7 +172,8 @@ func menuLines(items []menuItem) string {
 }
 
 func TestMenuForEveryState(t *testing.T) {
-	const tail = "-|Status…|Settings…|Start at login|-|Quit|"
+	const tail = "-|Status…|Settings…|Start at login|-|Quit and stop the gateway|"
+	const tailNoGateway = "-|Status…|Settings…|Start at login|-|Quit|"
 	tests := []struct {
 		name      string
 		st        runner.Status
@@ -198,15 +199,15 @@ func TestMenuForEveryState(t *testing.T) {
 		{"competing: take it back", competing(), false,
 			"(Another session is using the account)|-|(Log in)|Take the session back|Open Settings…|Open gateway page|Restart gateway|" + tail},
 		{"adopted gateway: not ours to restart", snap(gateway.Adopted, session.Authenticated), false,
-			"(Authenticated as U1234567 · paper)|-|(Log in)|Open gateway page|(Restart gateway)|" + tail},
+			"(Authenticated as U1234567 · paper)|-|(Log in)|Open gateway page|(Restart gateway)|" + tailNoGateway},
 		{"starting: nothing to open or log into yet", snap(gateway.Starting, session.GatewayDown), false,
 			"(Gateway starting…)|-|(Log in)|(Open gateway page)|(Restart gateway)|" + tail},
 		{"stopped: offers to start", snap(gateway.Stopped, session.GatewayDown), false,
-			"(Gateway stopped)|-|(Log in)|(Open gateway page)|Start gateway|" + tail},
+			"(Gateway stopped)|-|(Log in)|(Open gateway page)|Start gateway|" + tailNoGateway},
 		{"failed: offers to start again", snap(gateway.Failed, session.GatewayDown), false,
-			"(Gateway failed)|-|(Log in)|(Open gateway page)|Start gateway|" + tail},
+			"(Gateway failed)|-|(Log in)|(Open gateway page)|Start gateway|" + tailNoGateway},
 		{"start at login installed is checked", authenticated(), true,
-			"(Authenticated as U1234567 · paper)|-|(Log in)|Open gateway page|Restart gateway|-|Status…|Settings…|[x] Start at login|-|Quit|"},
+			"(Authenticated as U1234567 · paper)|-|(Log in)|Open gateway page|Restart gateway|-|Status…|Settings…|[x] Start at login|-|Quit and stop the gateway|"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,7 +223,7 @@ func TestMenuActionsMatchLabels(t *testing.T) {
 		labelLogin: ActLogin, labelLoginBrowser: ActLoginInBrowser, labelRetry: ActRetry,
 		labelTakeBack: ActTakeBack, labelOpenSettings: ActOpenSettings, labelCancelLogin: ActCancelLogin,
 		labelOpenGateway: ActOpenGateway, labelRestart: ActRestart,
-		labelStatus: ActStatus, labelSettings: ActSettings, labelStartAtLogin: ActAutostart, labelQuit: ActQuit,
+		labelStatus: ActStatus, labelSettings: ActSettings, labelStartAtLogin: ActAutostart, labelQuitAndStop: ActQuit,
 	}
 	all := keeper(snap(gateway.Running, session.NeedsManualLogin), session.CauseNoCredentials, true, session.Offers{
 		Login: true, LoginInBrowser: true, Retry: true, OpenSettings: true, CancelLogin: true, TakeBack: true})
@@ -260,5 +261,36 @@ func TestNeedsUserOnlyWhenTheKeeperSaysSo(t *testing.T) {
 				t.Errorf("needsUser = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestMenuWithNothingSetUpSaysSo: before a gateway folder is chosen the
+// menu does not claim a stopped gateway; its Start item sets it up.
+func TestMenuWithNothingSetUpSaysSo(t *testing.T) {
+	got := menuModelFor(stoppedStatus("Not started yet."), menuContext{NotSetUp: true})
+	want := "(Not set up)|-|(Log in)|(Open gateway page)|Set up the gateway…|-|Status…|Settings…|Start at login|-|Quit|"
+	if lines := menuLines(got); lines != want {
+		t.Errorf("menu\n got %s\nwant %s", lines, want)
+	}
+	for _, it := range got {
+		if it.Label == labelSetUp && it.Action != ActRestart {
+			t.Errorf("%q does %v; want the Start item's action (the tray opens the Welcome window)", it.Label, it.Action)
+		}
+	}
+}
+
+func TestMenuQuitSaysItStopsTheGatewayOnlyWhenOneRuns(t *testing.T) {
+	for _, tc := range []struct {
+		state gateway.State
+		want  string
+	}{
+		{gateway.Running, labelQuitAndStop}, {gateway.Starting, labelQuitAndStop},
+		{gateway.Unresponsive, labelQuitAndStop}, {gateway.Restarting, labelQuitAndStop},
+		{gateway.Stopped, labelQuit}, {gateway.Failed, labelQuit}, {gateway.Adopted, labelQuit},
+	} {
+		items := menuModel(snap(tc.state, session.Authenticated), false)
+		if got := items[len(items)-1]; got.Label != tc.want || got.Action != ActQuit {
+			t.Errorf("gateway %v: last item %q (%v); want %q", tc.state, got.Label, got.Action, tc.want)
+		}
 	}
 }

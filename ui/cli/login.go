@@ -28,10 +28,19 @@ var (
 	actCancel  = loginAction{"--cancel", "cancel-login", "Cancel login", func(o session.Offers) bool { return o.CancelLogin }}
 )
 
+// exitInterrupted is the status of a command stopped with Ctrl+C (128 +
+// SIGINT), as shells report it.
+const exitInterrupted = 130
+
+// interruptible is a context that Ctrl+C ends (tests end it themselves).
+var interruptible = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
 // Login is `ibkr-tray login [--retry | --browser | --cancel] [--wait] [--timeout 5m]`.
 func Login(args []string) int {
 	fs := flag.NewFlagSet("login", flag.ContinueOnError)
-	fs.Usage = usage(fs, "login [--retry | --browser | --cancel] [--wait] [--timeout 5m]",
+	fs.Usage = usage(fs, "login [--retry | --browser | --cancel] [--wait] [--timeout 5m] "+remoteSynopsis,
 		"Asks the running app to log in now: automated when credentials are stored\n"+
 			"(ibkr-tray secrets set) and allowed, otherwise the gateway's login page opens\n"+
 			"in your browser. `ibkr-tray status` lists what the app offers now.")
@@ -62,7 +71,7 @@ func Login(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := interruptible()
 	defer stop()
 	st, err := r.status(ctx)
 	if err != nil {
@@ -92,6 +101,12 @@ func Login(args []string) int {
 	ctx, end := context.WithTimeout(ctx, *timeout)
 	defer end()
 	if err := waitAuthenticated(ctx, r, *poll, sent); err != nil {
+		if errors.Is(err, context.Canceled) {
+			// Ctrl+C: the user stopped waiting; the login goes on in
+			// the app. Quietly, with the shell's status for SIGINT.
+			fmt.Fprintln(stdout)
+			return exitInterrupted
+		}
 		return fail(err)
 	}
 	fmt.Fprintln(stdout, "Authenticated.")
@@ -116,7 +131,7 @@ func waitAuthenticated(ctx context.Context, r *remote, every time.Duration, sent
 		if err == nil {
 			s := st.Session
 			if s.State != last || s.Cause != lastCause {
-				fmt.Fprintf(stdout, "%s: %s\n", s.State, s.Reason)
+				fmt.Fprintf(stdout, "%s: %s\n", sessionWords(s.State), sentence(s.Reason))
 				last, lastCause = s.State, s.Cause
 			}
 			if s.Ready(time.Now()) {
@@ -129,7 +144,7 @@ func waitAuthenticated(ctx context.Context, r *remote, every time.Duration, sent
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("not authenticated in time (last state %s); see `ibkr-tray status`", last)
+				return fmt.Errorf("not authenticated in time (last: %s); see `ibkr-tray status`", sessionWords(last))
 			}
 			return ctx.Err()
 		case <-t.C:
@@ -177,7 +192,7 @@ func sentence(s string) string {
 // Logout is `ibkr-tray logout`.
 func Logout(args []string) int {
 	fs := flag.NewFlagSet("logout", flag.ContinueOnError)
-	fs.Usage = usage(fs, "logout", "Ends the session in the gateway (POST /logout).\n"+
+	fs.Usage = usage(fs, "logout "+remoteSynopsis, "Ends the session in the gateway (POST /logout).\n"+
 		"The app stops logging back in until you log in again.")
 	connect := remoteFlags(fs)
 	if err := fs.Parse(args); err != nil {

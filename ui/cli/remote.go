@@ -28,13 +28,16 @@ type remote struct {
 	http   *http.Client
 }
 
+// remoteSynopsis is the flags remoteFlags adds, for each command's usage line.
+const remoteSynopsis = "[--profile NAME] [--socket PATH]"
+
 // remoteFlags adds --profile and --socket to a command's flags and returns
 // a function that builds the remote once flags are parsed. --status-addr
 // is still accepted, and ignored with a warning: the TCP address takes no
 // commands any more.
 func remoteFlags(fs *flag.FlagSet) func() (*remote, error) {
-	profile := fs.String("profile", config.DefaultProfile, "settings `profile` of the running app (the demo's is demo)")
-	socket := fs.String("socket", "", "the app's control socket `path` (default: the profile's, in $XDG_RUNTIME_DIR/ibkr-tray/)")
+	profile := fs.String("profile", config.DefaultProfile, "the settings profile (`NAME`) of the running app (the demo's is demo)")
+	socket := fs.String("socket", "", "the app's control socket `PATH` (default: the profile's, in $XDG_RUNTIME_DIR/ibkr-tray/)")
 	addr := fs.String("status-addr", "", "no longer used: commands and the detailed status go over the profile's control socket")
 	return func() (*remote, error) {
 		if *addr != "" {

@@ -99,7 +99,7 @@ func TestWaitAuthenticatedFollowsStatesUntilAuthenticated(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := out.String()
-	want := "NotAuthenticated: because NotAuthenticated\nLoggingIn: because LoggingIn\nAuthenticated: because Authenticated\n"
+	want := "Not logged in: Because NotAuthenticated.\nLogging in: Because LoggingIn.\nAuthenticated: Because Authenticated.\n"
 	if got != want {
 		t.Fatalf("progress lines:\n%s\nwant:\n%s", got, want)
 	}
@@ -157,8 +157,8 @@ func TestWaitAuthenticatedTimesOutWithTheLastState(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err := waitAuthenticated(ctx, r, time.Millisecond, time.Now())
-	if err == nil || !strings.Contains(err.Error(), "NeedsManualLogin") {
-		t.Fatalf("want a timeout naming the last state, got %v", err)
+	if err == nil || !strings.Contains(err.Error(), "last: Login needed") {
+		t.Fatalf("want a timeout naming the last state in words, got %v", err)
 	}
 }
 
@@ -281,7 +281,7 @@ func TestDescribeReadsLikeASentence(t *testing.T) {
 	st.Gateway = gateway.Status{State: gateway.Failed, Reason: "bin/run.sh is missing in /opt/gw"}
 	st.Session = session.Status{State: session.GatewayDown, LastError: "connection refused"}
 	got = describe(st, now)
-	for _, want := range []string{"Gateway:  Failed", "bin/run.sh is missing in /opt/gw", "Session:  GatewayDown", "Last error: connection refused"} {
+	for _, want := range []string{"Gateway:  Failed", "bin/run.sh is missing in /opt/gw", "Session:  Waiting for the gateway", "Last error: connection refused"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)
 		}
@@ -294,6 +294,27 @@ func TestDescribeReadsLikeASentence(t *testing.T) {
 	for _, want := range []string{"Needs you:", "You can:  ibkr-tray login --retry\n          ibkr-tray login --browser\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+}
+
+// TestDescribeSaysNoInternalNames: `status` printed "Session:
+// NotAuthenticated" and "NeedsManualLogin".
+func TestDescribeSaysNoInternalNames(t *testing.T) {
+	now := time.Now()
+	for s := session.GatewayDown; s <= session.WaitingForManualLogin; s++ {
+		st := runner.Status{Gateway: gateway.Status{State: gateway.Running}, Session: session.Status{State: s, Reason: "r"}}
+		got := describe(st, now)
+		if s != session.Authenticated && s != session.Connecting && strings.Contains(got, s.String()) {
+			t.Errorf("%v reads %q: the internal name", s, got)
+		}
+		if strings.Contains(got, "Unknown") {
+			t.Errorf("%v has no words: %q", s, got)
+		}
+	}
+	for _, g := range []gateway.State{gateway.Adopted, gateway.Unresponsive} {
+		if got := describe(runner.Status{Gateway: gateway.Status{State: g}}, now); strings.Contains(got, "Gateway:  "+g.String()) {
+			t.Errorf("gateway %v reads %q", g, got)
 		}
 	}
 }

@@ -30,6 +30,8 @@ type secretsIO struct {
 	// tell, when set, tells the profile's running app that its
 	// credentials changed (errNotRunning when none runs).
 	tell func(ctx context.Context, profile string) error
+	// askAgain: treat the input as a person at a terminal (tests).
+	askAgain bool
 }
 
 const secretsSynopsis = "secrets set|check|delete [--profile P] [--file PATH]"
@@ -109,13 +111,14 @@ func secretsSet(ctx context.Context, store secrets.Store, profile string, sio se
 	in := newPrompter(sio)
 	var c secrets.Credentials
 	var err error
-	if c.Username, err = in.line("IBKR username: "); err != nil {
+	if c.Username, err = in.ask("IBKR username: ", false, nonEmpty("the username")); err != nil {
 		return err
 	}
-	if c.Password, err = in.hidden("Password (not shown): "); err != nil {
+	if c.Password, err = in.ask("Password (not shown): ", true, nonEmpty("the password")); err != nil {
 		return err
 	}
-	if c.TOTPSecret, err = in.hidden("Authenticator app secret (activation code; empty for none; not shown): "); err != nil && !errors.Is(err, errNoMoreInput) {
+	c.TOTPSecret, err = in.ask("Authenticator app secret (activation code; empty for none, as for paper accounts; not shown): ", true, login.NormalizeSecret)
+	if err != nil && !errors.Is(err, errNoMoreInput) {
 		return err
 	}
 	if err := store.Set(ctx, profile, c); err != nil {
@@ -124,9 +127,64 @@ func secretsSet(ctx context.Context, store secrets.Store, profile string, sio se
 	fmt.Fprintf(sio.out, "Stored the credentials of profile %q in %s.\n", profile, store.Where())
 	tellApp(ctx, profile, sio)
 	if c.TOTPSecret != "" {
-		fmt.Fprintln(sio.out, "Run `ibkr-tray secrets check` to compare the current code with your authenticator app.")
+		fmt.Fprintf(sio.out, "Run `ibkr-tray secrets check%s` to compare the current code with your authenticator app.\n", profileFlag(profile))
 	}
 	return nil
+}
+
+// profileFlag is " --profile P" for a profile other than the default, so a
+// suggested command acts on the profile the user named.
+func profileFlag(profile string) string {
+	if profile == config.DefaultProfile {
+		return ""
+	}
+	return " --profile " + profile
+}
+
+// askTries is how often a prompt asks before giving up.
+const askTries = 3
+
+// nonEmpty checks that an answer is not blank.
+func nonEmpty(what string) func(string) (string, error) {
+	return func(s string) (string, error) {
+		if strings.TrimSpace(s) == "" {
+			return "", fmt.Errorf("%s is empty", what)
+		}
+		return s, nil
+	}
+}
+
+// ask reads one answer and checks it at once. On a terminal a bad answer
+// is said and asked again (up to askTries times), so what was typed
+// before is not lost; piped input fails at the first bad line.
+func (p *prompter) ask(prompt string, hide bool, check func(string) (string, error)) (string, error) {
+	for try := 1; ; try++ {
+		var v string
+		var err error
+		if hide {
+			v, err = p.hidden(prompt)
+		} else {
+			v, err = p.line(prompt)
+		}
+		if err != nil {
+			return "", err
+		}
+		ok, cerr := check(v)
+		if cerr == nil {
+			return ok, nil
+		}
+		if !p.interactive() || try == askTries {
+			return "", cerr
+		}
+		fmt.Fprintf(p.sio.errs, "%s. Try again (%d of %d).\n", capitalFirst(cerr.Error()), try+1, askTries)
+	}
+}
+
+func capitalFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // tellApp tells a running app of the profile that its credentials
@@ -176,7 +234,7 @@ func secretsCheck(ctx context.Context, store secrets.Store, profile string, sio 
 	fmt.Fprintf(sio.out, "  TOTP secret:  %s\n", describeStored(c.TOTPSecret))
 	code, _, left, err := login.Code(c.TOTPSecret, sio.now())
 	if err != nil {
-		return fmt.Errorf("the stored TOTP secret cannot make codes (%v); store it again with `ibkr-tray secrets set`", err)
+		return fmt.Errorf("the stored TOTP secret cannot make codes (%v); store it again with `ibkr-tray secrets set%s`", err, profileFlag(profile))
 	}
 	fmt.Fprintf(sio.out, "  current code: %s (for %s more); your authenticator app should show the same\n",
 		code, session.Words(left))
@@ -210,6 +268,10 @@ type prompter struct {
 	r        *bufio.Reader
 	terminal *os.File // nil when the input is not a terminal
 }
+
+// interactive reports whether a person answers (a terminal, or a test
+// that says so): only then is a bad answer asked again.
+func (p *prompter) interactive() bool { return p.terminal != nil || p.sio.askAgain }
 
 func newPrompter(sio secretsIO) *prompter {
 	p := &prompter{sio: sio, r: bufio.NewReader(sio.in)}

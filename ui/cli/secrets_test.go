@@ -232,3 +232,59 @@ func TestSecretsSetWithNoAppRunningSaysItWillUseThemAtItsStart(t *testing.T) {
 		t.Errorf("output %q", out.String())
 	}
 }
+
+// TestSecretsSetChecksEachAnswerAtItsPromptAndAsksAgain: a bad answer was
+// found only after all three prompts, and everything typed was lost. At a
+// terminal each answer is checked as it is given and asked again.
+func TestSecretsSetChecksEachAnswerAtItsPromptAndAsksAgain(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "secrets.json")
+	var out, errs bytes.Buffer
+	// empty username, then a good one; empty password, then a good one; a
+	// bad secret, then a good one (spaces and lower case, as pasted).
+	stdin := "\ntrader1\n\n" + cliPassword + "\nnot-a-secret-0189\n" + cliSecret + "\n"
+	code := secretsCommand([]string{"set", "--file", file, "--profile", "t1"},
+		secretsIO{in: strings.NewReader(stdin), out: &out, errs: &errs, now: time.Now, askAgain: true})
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errs.String())
+	}
+	for _, want := range []string{"The username is empty. Try again (2 of 3).", "The password is empty. Try again (2 of 3).",
+		"not a base32 activation code", "Try again (2 of 3)."} {
+		if !strings.Contains(errs.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs.String())
+		}
+	}
+	if strings.Contains(errs.String()+out.String(), cliPassword) {
+		t.Error("the password was printed")
+	}
+	if !strings.Contains(out.String(), "`ibkr-tray secrets check --profile t1`") {
+		t.Errorf("the suggestion forgets the profile:\n%s", out.String())
+	}
+	code, checkOut, _ := runSecrets(t, "", "check", "--file", file, "--profile", "t1")
+	if code != 0 || !strings.Contains(checkOut, "TOTP secret:  stored (32 chars)") {
+		t.Errorf("check after the retries: exit %d\n%s", code, checkOut)
+	}
+}
+
+func TestSecretsSetGivesUpAfterThreeTries(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "secrets.json")
+	var out, errs bytes.Buffer
+	code := secretsCommand([]string{"set", "--file", file},
+		secretsIO{in: strings.NewReader("\n\n\nnever-read\n"), out: &out, errs: &errs, now: time.Now, askAgain: true})
+	if code != 1 || !strings.Contains(errs.String(), "the username is empty") {
+		t.Errorf("exit %d, stderr %q; want 1 and the reason", code, errs.String())
+	}
+	if n := strings.Count(errs.String(), "Try again"); n != 2 {
+		t.Errorf("asked again %d times; want 2 (three tries)", n)
+	}
+}
+
+func TestSecretsSetSuggestsCheckWithoutAProfileForTheDefault(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "secrets.json")
+	code, out, errs := runSecrets(t, "trader1\n"+cliPassword+"\n"+cliSecret+"\n", "set", "--file", file)
+	if code != 0 || !strings.Contains(out, "`ibkr-tray secrets check`") {
+		t.Errorf("exit %d (%s), out %q", code, errs, out)
+	}
+}

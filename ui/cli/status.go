@@ -23,10 +23,10 @@ const (
 	exitNotAuthenticated = 3
 )
 
-// Status is `ibkr-tray status [--json]`.
+// Status is `ibkr-tray status [--json] [--profile NAME] [--status-addr HOST:PORT]`.
 func Status(args []string) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.Usage = usage(fs, "status [--json]",
+	fs.Usage = usage(fs, "status [--json] "+remoteSynopsis,
 		"Prints the running app's gateway and session status, and what you can do.\n"+
 			"Exits 0 when the session is ready for your programs (authenticated, and\n"+
 			"checked recently: the same test as /readyz), 3 when it is not, 1 when the\n"+
@@ -68,7 +68,7 @@ func describe(st runner.Status, now time.Time) string {
 	var b strings.Builder
 	g, s := st.Gateway, st.Session
 
-	line := g.State.String()
+	line := gatewayWords(g.State)
 	var facts []string
 	if g.PID != 0 {
 		facts = append(facts, fmt.Sprintf("pid %d", g.PID))
@@ -93,7 +93,7 @@ func describe(st runner.Status, now time.Time) string {
 		fmt.Fprintf(&b, "          %s\n", g.Reason)
 	}
 
-	line = s.State.String()
+	line = sessionWords(s.State)
 	if s.State == session.Authenticated {
 		if who := cmp.Or(s.User, s.SelectedAccount); who != "" {
 			line = "Authenticated as " + who

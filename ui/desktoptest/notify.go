@@ -24,6 +24,17 @@ type Notification struct {
 	Actions    []string // key, label, key, label, ...
 	Urgency    byte     // 0 low, 1 normal, 2 critical (from the hints)
 	Timeout    int32
+	// Image is the "image-data" hint (iiibiiay), when sent.
+	Image *Image
+}
+
+// Image is a notification's raw image: width, height, row stride, alpha,
+// bits per sample, channels and the pixels.
+type Image struct {
+	W, H, Rowstride int32
+	HasAlpha        bool
+	Bits, Channels  int32
+	Data            []byte
 }
 
 // NotificationServer owns org.freedesktop.Notifications on a test bus and
@@ -59,6 +70,14 @@ func (m notifyMethods) Notify(app string, replaces uint32, icon, summary, body s
 	if v, ok := hints["urgency"]; ok {
 		if u, ok := v.Value().(byte); ok {
 			n.Urgency = u
+		}
+	}
+	for _, key := range []string{"image-data", "image_data"} {
+		if v, ok := hints[key]; ok {
+			var img Image
+			if err := dbus.Store([]any{v.Value()}, &img); err == nil {
+				n.Image = &img
+			}
 		}
 	}
 	m.s.mu.Lock()

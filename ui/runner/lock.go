@@ -24,13 +24,31 @@ func Lock(path, profile string) (*InstanceLock, error) {
 		return nil, fmt.Errorf("cannot take the lock %s: %w", path, err)
 	}
 	if held {
-		pid := holder(path)
-		return nil, fmt.Errorf("ibkr-tray is already running for profile %s%s; quit it first or use --profile", profile, pid)
+		return nil, &AlreadyRunningError{Profile: profile, PID: holder(path)}
 	}
 	// The holder's pid, for the message another copy prints.
 	_ = f.Truncate(0)
 	_, _ = fmt.Fprintf(f, "%d\n", os.Getpid())
 	return &InstanceLock{f: f}, nil
+}
+
+// AlreadyRunningError is Lock's answer when another copy holds the lock:
+// the tray says it in its own words (errors.As).
+type AlreadyRunningError struct {
+	Profile string
+	PID     int // 0 when the running copy wrote none
+}
+
+func (e *AlreadyRunningError) Error() string {
+	return fmt.Sprintf("ibkr-tray is already running for profile %s%s; quit it first or use --profile", e.Profile, pidWords(e.PID))
+}
+
+// pidWords is " (pid N)", or "" for no pid.
+func pidWords(pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (pid %d)", pid)
 }
 
 // Release lets another copy start. The file stays: removing it could let
@@ -44,15 +62,15 @@ func (l *InstanceLock) Release() error {
 	return err
 }
 
-// holder reads the pid the running copy wrote, as " (pid N)".
-func holder(path string) string {
+// holder reads the pid the running copy wrote, or 0.
+func holder(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return 0
 	}
 	var pid int
 	if _, err := fmt.Sscan(string(b), &pid); err != nil || pid <= 0 {
-		return ""
+		return 0
 	}
-	return fmt.Sprintf(" (pid %d)", pid)
+	return pid
 }
