@@ -31,6 +31,7 @@ func init() {
 		{"login", "log in now (automated when credentials are stored, else in your browser)", cli.Login},
 		{"logout", "end the session", cli.Logout},
 		{"secrets", "store, check or delete the IBKR username, password and TOTP secret", cli.Secrets},
+		{"tls", "`tls setup`: a local certificate authority, so your programs can verify the gateway's certificate", cli.TLS},
 		{"sim", "run the gateway simulator (demo mode, testing trading bots); `sim dist DIR` writes a fake gateway folder", sim.Main},
 		{"help", "list the commands", help},
 	}

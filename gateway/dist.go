@@ -111,17 +111,37 @@ func parseConf(b []byte) (port int, ssl bool, err error) {
 }
 
 // PortConf is the copy of conf.yaml the app writes when the user chose
-// another port. It sits next to conf.yaml because the gateway resolves the
-// conf path relative to the distribution root; the user's conf.yaml is
-// never edited.
+// another port or the local CA's keystore (docs/headless.md, "Verified
+// TLS"). It sits next to conf.yaml because the gateway resolves the conf
+// path relative to the distribution root; the user's conf.yaml is never
+// edited. It is mode 0600: it can hold the keystore password.
 const PortConf = "conf.ibkr-tray.yaml"
 
-var listenPortLine = regexp.MustCompile(`(?m)^(\s*listenPort\s*:\s*)("?)\d+("?)(.*)$`)
+// Keystore is the certificate the gateway serves: sslCert (a Java
+// keystore, relative to root/) and its password sslPwd.
+type Keystore struct {
+	File     string
+	Password string
+}
+
+var (
+	listenPortLine = regexp.MustCompile(`(?m)^(\s*listenPort\s*:\s*)("?)\d+("?)(.*)$`)
+	sslCertLine    = regexp.MustCompile(`(?m)^sslCert\s*:.*$`)
+	sslPwdLine     = regexp.MustCompile(`(?m)^sslPwd\s*:.*$`)
+)
 
 // writePortConf writes root/conf.ibkr-tray.yaml: the distribution's conf
 // with only the listenPort line changed. It returns the path relative to
 // the root, to pass to run.sh.
-func writePortConf(d Dist, port int) (string, error) {
+func writePortConf(d Dist, port int) (string, error) { return writeOverlay(d, port, nil) }
+
+// WriteOverlay writes root/conf.ibkr-tray.yaml: the distribution's conf
+// with listenPort set to port and, with ks, sslCert and sslPwd set to it.
+// Nothing else changes. It returns the path relative to the root, to pass
+// to run.sh.
+func WriteOverlay(d Dist, port int, ks *Keystore) (string, error) { return writeOverlay(d, port, ks) }
+
+func writeOverlay(d Dist, port int, ks *Keystore) (string, error) {
 	src := filepath.Join(d.Dir, d.Conf)
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -137,10 +157,51 @@ func writePortConf(d Dist, port int) (string, error) {
 	out.Write(b[m[4]:m[5]]) // opening quote, if any
 	out.WriteString(strconv.Itoa(port))
 	out.Write(b[m[6]:]) // closing quote, rest of the line and file
+	conf := out.Bytes()
+	if ks != nil {
+		// Quoted: the local CA's password is URL-safe base64, but a
+		// keystore name or a hand-set password may hold YAML's specials.
+		conf = setTopKey(conf, sslCertLine, "sslCert", ks.File)
+		conf = setTopKey(conf, sslPwdLine, "sslPwd", ks.Password)
+	}
 	rel := filepath.Join("root", PortConf)
 	dst := filepath.Join(d.Dir, rel)
-	if err := fsutil.WriteFile(dst, out.Bytes(), 0o600); err != nil {
+	if err := fsutil.WriteFile(dst, conf, 0o600); err != nil {
 		return "", fmt.Errorf("cannot write %s (a copy of conf.yaml with port %d; your conf.yaml stays as it is): %w", dst, port, err)
 	}
 	return rel, nil
+}
+
+// setTopKey replaces the top-level line key: ... with key: "value", or
+// appends it when the conf has none.
+func setTopKey(conf []byte, line *regexp.Regexp, key, value string) []byte {
+	kv := []byte(key + ": " + strconv.Quote(value))
+	if line.Match(conf) {
+		return line.ReplaceAllLiteral(conf, kv)
+	}
+	if len(conf) > 0 && conf[len(conf)-1] != '\n' {
+		conf = append(conf, '\n')
+	}
+	return append(append(conf, kv...), '\n')
+}
+
+// ReadOverlayKeystore reads sslCert and sslPwd from root/conf.ibkr-tray.yaml,
+// where `ibkr-tray tls setup` put them.
+func ReadOverlayKeystore(d Dist) (Keystore, error) {
+	path := filepath.Join(d.Dir, "root", PortConf)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Keystore{}, err
+	}
+	var c struct {
+		SSLCert string `yaml:"sslCert"`
+		SSLPwd  string `yaml:"sslPwd"`
+	}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		return Keystore{}, fmt.Errorf("%s is not valid YAML (%v)", path, err)
+	}
+	if c.SSLCert == "" {
+		return Keystore{}, fmt.Errorf("%s has no sslCert", path)
+	}
+	return Keystore{File: c.SSLCert, Password: c.SSLPwd}, nil
 }

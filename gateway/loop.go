@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -145,12 +147,9 @@ func (s *Supervisor) startOnce(ctx context.Context) error {
 		case portOther:
 			return needsUser{fmt.Errorf("port %d is in use by another program, not a gateway (%v)%s; choose another port in the settings: the app then runs the gateway with a copy of conf.yaml that changes only the port (your conf.yaml stays as it is)", port, why, macHint(port))}
 		}
-		conf := d.Conf
-		if port != d.Port {
-			if conf, err = writePortConf(d, port); err != nil {
-				return needsUser{err}
-			}
-			s.log.Info("running the gateway with a copy of conf.yaml for another port; conf.yaml is unchanged", "conf", conf, "port", port)
+		conf, err := s.runConf(d, port)
+		if err != nil {
+			return needsUser{err}
 		}
 		if p, err = s.spawn(d, conf, port); err != nil {
 			return needsUser{err}
@@ -330,4 +329,33 @@ func (s *Supervisor) watchAdopted(ctx context.Context, d Dist, port int) error {
 			})
 		}
 	}
+}
+
+// runConf is the conf run.sh is given: conf.yaml itself, or the copy with
+// another port and, with LocalTLS, the local CA's keystore.
+func (s *Supervisor) runConf(d Dist, port int) (string, error) {
+	if s.cfg.LocalTLS {
+		ks, err := ReadOverlayKeystore(d)
+		if err == nil {
+			_, err = os.Stat(filepath.Join(d.Dir, "root", ks.File))
+		}
+		if err != nil {
+			return "", fmt.Errorf("the settings ask for the local certificate authority's certificate, but the gateway folder %s has no keystore from it (%v); run ibkr-tray tls setup, or turn localCA off in the settings", d.Dir, err)
+		}
+		conf, err := writeOverlay(d, port, &ks)
+		if err != nil {
+			return "", err
+		}
+		s.log.Info("running the gateway with a copy of conf.yaml that serves the local CA's certificate; conf.yaml is unchanged", "conf", conf, "port", port, "keystore", ks.File)
+		return conf, nil
+	}
+	if port == d.Port {
+		return d.Conf, nil
+	}
+	conf, err := writePortConf(d, port)
+	if err != nil {
+		return "", err
+	}
+	s.log.Info("running the gateway with a copy of conf.yaml for another port; conf.yaml is unchanged", "conf", conf, "port", port)
+	return conf, nil
 }

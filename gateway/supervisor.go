@@ -20,6 +20,11 @@ type Config struct {
 	// gateway runs with root/conf.ibkr-tray.yaml, a copy of conf.yaml that
 	// changes only listenPort.
 	Port int
+	// LocalTLS makes the gateway serve the local CA's certificate: the
+	// keystore that `ibkr-tray tls setup` wrote and named, with its
+	// password, in root/conf.ibkr-tray.yaml. The gateway then always runs
+	// with that copy of conf.yaml (docs/headless.md, "Verified TLS").
+	LocalTLS bool
 	// ReadyTimeout is how long a start may take until GET / answers (60s).
 	ReadyTimeout time.Duration
 	// StateDir holds RecordFile, naming the gateway started, so that the

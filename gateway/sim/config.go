@@ -1,14 +1,19 @@
 package sim
 
 import (
+	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 	_ "time/tzdata" // --location works where the system has no zoneinfo (Windows)
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway/localca"
 )
 
 // settings are the Options that can be written down: root/sim.json, the
@@ -112,6 +117,35 @@ type gatewayConf struct {
 	ListenPort *int    `yaml:"listenPort"`
 	ListenSsl  *bool   `yaml:"listenSsl"`
 	IP2Loc     *string `yaml:"ip2loc"`
+	SSLCert    *string `yaml:"sslCert"`
+	SSLPwd     *string `yaml:"sslPwd"`
+}
+
+// bundledKeystore is the real gateway's own keystore name. A simulator
+// folder has no such file: the simulator then makes a self-signed
+// certificate in its place (expired with expiredCert, like the real one).
+const bundledKeystore = "vertx.jks"
+
+// keystore loads the certificate sslCert and sslPwd name, relative to the
+// conf's folder (root/), as the real gateway does. nil: serve the
+// self-signed stand-in for the bundled vertx.jks.
+func (c gatewayConf) keystore(confPath string) (*tls.Certificate, error) {
+	if c.SSLCert == nil || *c.SSLCert == "" {
+		return nil, nil
+	}
+	path := filepath.Join(filepath.Dir(confPath), *c.SSLCert)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && *c.SSLCert == bundledKeystore {
+		return nil, nil
+	}
+	pwd := ""
+	if c.SSLPwd != nil {
+		pwd = *c.SSLPwd
+	}
+	cert, err := localca.LoadKeystore(path, pwd)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load sslCert %s from %s: %w", *c.SSLCert, confPath, err)
+	}
+	return &cert, nil
 }
 
 func readGatewayConf(path string) (gatewayConf, error) {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -95,6 +96,7 @@ func loadServeSettings(args []string, stderr io.Writer) (Options, serveFlags, in
 	probe.Parse(args) // errors are reported by the real parse below
 
 	defaultAddr := "127.0.0.1:5000"
+	var cert *tls.Certificate
 	if first.conf != "" {
 		c, err := readGatewayConf(first.conf)
 		if err != nil {
@@ -108,6 +110,9 @@ func loadServeSettings(args []string, stderr io.Writer) (Options, serveFlags, in
 		}
 		if c.IP2Loc != nil {
 			st.IP2Loc = *c.IP2Loc
+		}
+		if cert, err = c.keystore(first.conf); err != nil {
+			return Options{}, first, 1, err
 		}
 		if err := readSettingsFile(simJSONPath(first.conf), &st, true); err != nil {
 			return Options{}, first, 1, err
@@ -142,6 +147,7 @@ func loadServeSettings(args []string, stderr io.Writer) (Options, serveFlags, in
 	if err != nil {
 		return o, f, 2, err
 	}
+	o.Certificate = cert
 	return o, f, 0, nil
 }
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"time"
 )
@@ -126,6 +127,10 @@ type Options struct {
 	ExpiredCert bool
 	// PlainHTTP serves plain HTTP (conf.yaml listenSsl: false).
 	PlainHTTP bool
+	// Certificate is served instead of a fresh self-signed one: the
+	// keystore named by sslCert/sslPwd in the conf, as the real gateway
+	// serves (nil = make one; ExpiredCert is then ignored).
+	Certificate *tls.Certificate
 	// RefuseBrokerage starts with the refuse-brokerage fault on (until
 	// /sim/reset), so that it holds across a restart of the gateway, as
 	// IBKR's refusal does.

@@ -123,7 +123,7 @@ func Start(ctx context.Context, addr string, o Options) (*Server, error) {
 	}
 	s.listener = ln
 	if !s.o.PlainHTTP {
-		cert, leaf, err := newCertificate(s.o.Now(), s.o.ExpiredCert)
+		cert, leaf, err := s.certificate()
 		if err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("the simulator could not make its certificate: %w", err)
@@ -164,7 +164,23 @@ func (s *Server) Port() int {
 	return s.listener.Addr().(*net.TCPAddr).Port
 }
 
-// Certificate is the self-signed certificate Start made; nil for plain HTTP.
+// certificate is Options.Certificate, or a fresh self-signed one.
+func (s *Server) certificate() (tls.Certificate, *x509.Certificate, error) {
+	if c := s.o.Certificate; c != nil {
+		leaf := c.Leaf
+		if leaf == nil {
+			var err error
+			if leaf, err = x509.ParseCertificate(c.Certificate[0]); err != nil {
+				return tls.Certificate{}, nil, err
+			}
+		}
+		return *c, leaf, nil
+	}
+	return newCertificate(s.o.Now(), s.o.ExpiredCert)
+}
+
+// Certificate is the certificate served (the keystore's, or the
+// self-signed one Start made); nil for plain HTTP.
 func (s *Server) Certificate() *x509.Certificate { return s.cert }
 
 // Done is closed when Close starts (also by the crash fault).

@@ -34,6 +34,10 @@ type Config struct {
 	AllowRemoteGateway bool `json:"allowRemoteGateway,omitempty"`
 	// CAFile verifies a remote gateway's certificate.
 	CAFile string `json:"caFile,omitempty"`
+	// LocalCA makes the gateway serve a certificate from the app's own
+	// certificate authority (made by `ibkr-tray tls setup`), so programs can
+	// verify it with the CA file instead of turning checks off.
+	LocalCA bool `json:"localCA,omitempty"`
 
 	// Paper selects the paper-trading login.
 	Paper bool `json:"paper"`

@@ -105,6 +105,7 @@ func New(o Options) (*Runner, error) {
 		Dir:          o.Config.GatewayDir,
 		Port:         o.Config.Port,
 		ReadyTimeout: time.Duration(o.Config.ReadyTimeout),
+		LocalTLS:     o.Config.LocalCA,
 		Logger:       o.Logger,
 	}
 	if o.Paths.StateDir != "" {
