@@ -136,11 +136,17 @@ func eventually(t testing.TB, what string, cond func() bool) {
 }
 
 // serialUI runs funcs one at a time, standing in for Fyne's UI goroutine
-// (the test driver runs fyne.Do on the caller's goroutine).
-type serialUI struct{ mu sync.Mutex }
+// (the test driver runs fyne.Do on the caller's goroutine). There is one
+// such goroutine per process, so one lock serves every test: a window's
+// background work that finishes after its test (the Settings window reading
+// the keyring) must not touch Fyne's caches beside the next test's UI.
+type serialUI struct{}
+
+// uiMu is the process's one UI goroutine, for every serialUI.
+var uiMu sync.Mutex
 
 func (s *serialUI) do(f func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	uiMu.Lock()
+	defer uiMu.Unlock()
 	f()
 }
