@@ -73,18 +73,21 @@ type trayApp struct {
 	lastIcon IconState
 	// lastTooltip is the tooltip last handed to the systray.
 	lastTooltip string
-	menu        *fyne.Menu
-	timeline    *Timeline
-	status      *statusView
-	statusWin   fyne.Window
-	menuItems   []menuItem // the model t.menu was made from
-	noTray      *noTrayBar // the status window's tray actions, without a tray
-	settings    fyne.Window
-	welcome     fyne.Window
-	popup       *popupView
-	popupWin    fyne.Window
-	popupOpen   bool
-	popupCause  session.Cause // the cause the popup shows
+	// lastTrayStatus is the StatusNotifierItem Status last handed to the
+	// systray ("" before the first); it starts as "Active" there.
+	lastTrayStatus string
+	menu           *fyne.Menu
+	timeline       *Timeline
+	status         *statusView
+	statusWin      fyne.Window
+	menuItems      []menuItem // the model t.menu was made from
+	noTray         *noTrayBar // the status window's tray actions, without a tray
+	settings       fyne.Window
+	welcome        fyne.Window
+	popup          *popupView
+	popupWin       fyne.Window
+	popupOpen      bool
+	popupCause     session.Cause // the cause the popup shows
 	// popupLater holds the causes the user said "Later" to in this loss.
 	popupLater map[session.Cause]bool
 
@@ -175,6 +178,7 @@ func (t *trayApp) apply(st runner.Status, output []string) {
 			}
 		}
 	}
+	t.updateTrayStatus(t.lastIcon)
 	t.refreshStatus()
 	t.updatePopup(st)
 }

@@ -294,3 +294,14 @@ func TestMenuQuitSaysItStopsTheGatewayOnlyWhenOneRuns(t *testing.T) {
 		}
 	}
 }
+
+// The tray item's Status follows the attention icon and nothing else.
+func TestSNIStatusForIcon(t *testing.T) {
+	for s, want := range map[IconState]string{
+		IconOK: "Active", IconWorking: "Active", IconStopped: "Active", IconAttention: "NeedsAttention",
+	} {
+		if got := sniStatusFor(s); got != want {
+			t.Errorf("sniStatusFor(%v) = %q, want %q", s, got, want)
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
+)
+
+// TestTrayStatusNeedsAttentionOverDBus: the StatusNotifierItem's Status
+// was "Active" for good (issue 10), so a tray host never learnt the app
+// needs the user. It is "NeedsAttention" while the icon is the attention
+// icon and "Active" otherwise, each change announced by NewStatus.
+func TestTrayStatusNeedsAttentionOverDBus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: starts Xvfb, a bus and the tray app")
+	}
+	desktoptest.RequireTools(t, "Xvfb", "xdpyinfo", "dbus-daemon")
+	bus := desktoptest.StartBus(t)
+	watcher := desktoptest.StartWatcher(t, bus)
+	display := desktoptest.StartXvfb(t)
+	c := startChild(t, display.Name, bus.Address)
+	item := watcher.WaitItem(t, 20*time.Second)
+	c.expect("STARTED", 20*time.Second)
+
+	// The host's view of the NewStatus signals, as a host subscribes.
+	host := bus.Conn(t)
+	if err := host.AddMatchSignal(dbus.WithMatchInterface("org.kde.StatusNotifierItem"),
+		dbus.WithMatchMember("NewStatus")); err != nil {
+		t.Fatal(err)
+	}
+	signals := make(chan *dbus.Signal, 16)
+	host.Signal(signals)
+
+	auth := authenticated()
+	c.send(childCommand{Status: &auth})
+	waitStatus(t, item, "Active")
+
+	bad := badCredentials()
+	if iconFor(bad) != IconAttention {
+		t.Fatalf("the test's attention snapshot has icon %v", iconFor(bad))
+	}
+	c.send(childCommand{Status: &bad})
+	waitStatus(t, item, "NeedsAttention")
+	waitNewStatus(t, signals, "NeedsAttention")
+
+	c.send(childCommand{Status: &auth})
+	waitStatus(t, item, "Active")
+	waitNewStatus(t, signals, "Active")
+}
+
+// waitStatus polls the item's Status until it is want.
+func waitStatus(t *testing.T, item desktoptest.Item, want string) {
+	t.Helper()
+	var last string
+	var lastErr error
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		v, err := item.Property("Status")
+		lastErr = err
+		if err == nil {
+			if s, ok := v.Value().(string); ok {
+				if last = s; last == want {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Status after 10 s: got %q (err %v), want %q", last, lastErr, want)
+		}
+		<-tick.C
+	}
+}
+
+// waitNewStatus waits for a NewStatus signal carrying want.
+func waitNewStatus(t *testing.T, signals <-chan *dbus.Signal, want string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	var got []any
+	for {
+		select {
+		case s := <-signals:
+			if s.Name != "org.kde.StatusNotifierItem.NewStatus" {
+				continue
+			}
+			got = append(got, s.Body...)
+			if len(s.Body) == 1 && s.Body[0] == want {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no NewStatus %q signal within 10 s; got %v", want, got)
+		}
+	}
+}
