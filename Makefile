@@ -37,6 +37,16 @@ demo: build ## Run the tray app against the built-in simulator (no IBKR account 
 .PHONY: test
 test: deps ## Run all tests: unit and end-to-end (private X display, D-Bus, keyring, Chromium)
 	IBKR_TRAY_REQUIRE_DESKTOP=1 $(GO) test -race -count=1 -timeout 40m ./...
+	$(MAKE) --no-print-directory test-headless
+
+.PHONY: headless
+headless: ## Build ./ibkr-tray-headless without cgo: static, every command but the tray
+	CGO_ENABLED=0 $(GO) build -o $(BIN)-headless .
+
+.PHONY: test-headless
+# No -race: the race detector needs cgo.
+test-headless: deps ## Run the runner, cli, config, session and gateway tests built without cgo
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m ./ui/runner/ ./ui/cli/ ./ui/config/ ./ui/withtray/ ./session/... ./gateway/...
 
 .PHONY: bench
 # Each benchmark takes its own samples (at least 20) whatever b.N is, so one
@@ -55,5 +65,5 @@ lint: ## gofmt, go vet (linux, darwin, windows) and staticcheck
 	staticcheck ./...
 
 .PHONY: clean
-clean: ## Remove the built binary
-	rm -f $(BIN)
+clean: ## Remove the built binaries
+	rm -f $(BIN) $(BIN)-headless
