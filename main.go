@@ -30,6 +30,7 @@ func init() {
 		{"login", "log in now (automated when credentials are stored, else in your browser)", cli.Login},
 		{"logout", "end the session", cli.Logout},
 		{"secrets", "store, check or delete the IBKR username, password and TOTP secret", cli.Secrets},
+		{"version", "print the version (also --version)", cli.Version},
 		{"sim", "run the gateway simulator (demo mode, testing trading bots); `sim dist DIR` writes a fake gateway folder", sim.Main},
 		{"help", "list the commands", help},
 	}
@@ -40,6 +41,9 @@ func main() {
 	name, args := "", os.Args[1:]
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
+	}
+	if name == "" && len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+		name = "version" // the usual spelling of the command
 	}
 	for _, c := range commands {
 		if c.name == name {

@@ -7,6 +7,7 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/session/login"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/version"
 )
 
 // newKeeper builds the session keeper from the settings: a Web API client
@@ -25,6 +26,7 @@ func newKeeper(o Options, gatewayURL string) (k *session.Keeper, wait time.Durat
 		AllowRemote: c.AllowRemoteGateway,
 		CAFile:      c.CAFile,
 		Logger:      o.Logger,
+		Version:     version.Number,
 	})
 	if err != nil {
 		return nil, 0, err

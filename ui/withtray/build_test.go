@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/ui/version"
 )
 
 // TestCgoFreeBuildIsStaticAndHasEveryCommandButTheTray builds ibkr-tray
@@ -48,7 +50,7 @@ func TestCgoFreeBuildIsStaticAndHasEveryCommandButTheTray(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("help: exit %d\n%s", code, out)
 		}
-		for _, name := range []string{"headless", "status", "login", "logout", "secrets", "sim"} {
+		for _, name := range []string{"headless", "status", "login", "logout", "secrets", "sim", "version"} {
 			if !strings.Contains(out, "\n  "+name+" ") {
 				t.Errorf("help does not list %s:\n%s", name, out)
 			}
@@ -61,6 +63,14 @@ func TestCgoFreeBuildIsStaticAndHasEveryCommandButTheTray(t *testing.T) {
 		out, code := run(t, bin)
 		if code != 2 || !strings.Contains(out, "this build has no tray app") || !strings.Contains(out, "ibkr-tray headless") {
 			t.Errorf("exit %d, output %q; want 2 and a pointer to headless", code, out)
+		}
+	})
+	t.Run("version", func(t *testing.T) {
+		for _, args := range [][]string{{"--version"}, {"version"}} {
+			out, code := run(t, bin, args...)
+			if want := "ibkr-tray " + version.Number + " ("; code != 0 || !strings.HasPrefix(out, want) || !strings.Contains(out, "without cgo: no tray") {
+				t.Errorf("%v: exit %d, %q; want 0 and %q... without cgo", args, code, out, want)
+			}
 		}
 	})
 	t.Run("headless demo", func(t *testing.T) { headlessDemo(t, bin) })
