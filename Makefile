@@ -43,9 +43,22 @@ test: deps ## Run all tests: unit and end-to-end (private X display, D-Bus, keyr
 headless: ## Build ./ibkr-tray-headless without cgo: static, every command but the tray
 	CGO_ENABLED=0 $(GO) build -o $(BIN)-headless .
 
+NFPM_VERSION := v2.48.0
+# The version of the packages is FyneApp.toml's (ui/version.Number says the same).
+VERSION = $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
+
+.PHONY: deb
+deb: headless nfpm ## Build dist/ibkr-tray-headless_VERSION_ARCH.deb: the headless build and its systemd user unit
+	mkdir -p dist
+	VERSION=$(VERSION) GOARCH=$$($(GO) env GOARCH) nfpm package --config .ci/package/nfpm.yaml --packager deb --target dist/
+
+.PHONY: nfpm
+nfpm:
+	@command -v nfpm >/dev/null || $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+
 .PHONY: test-headless
 # No -race: the race detector needs cgo.
-test-headless: deps ## Run the runner, cli, config, session and gateway tests built without cgo
+test-headless: deps nfpm ## Run the runner, cli, config, session and gateway tests built without cgo (and the .deb's)
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m ./ui/runner/ ./ui/cli/ ./ui/config/ ./ui/withtray/ ./session/... ./gateway/...
 
 .PHONY: bench
@@ -65,5 +78,6 @@ lint: ## gofmt, go vet (linux, darwin, windows) and staticcheck
 	staticcheck ./...
 
 .PHONY: clean
-clean: ## Remove the built binaries
+clean: ## Remove the built binaries and packages
 	rm -f $(BIN) $(BIN)-headless
+	rm -rf dist

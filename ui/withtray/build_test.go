@@ -32,17 +32,8 @@ func TestCgoFreeBuildIsStaticAndHasEveryCommandButTheTray(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("checks a Linux ELF executable")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build with")
-	}
 	bin := filepath.Join(t.TempDir(), "ibkr-tray")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	build.Dir = filepath.Join("..", "..")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
-	}
+	buildCgoFree(t, bin)
 
 	t.Run("static", func(t *testing.T) { assertStatic(t, bin) })
 	t.Run("help lists every command", func(t *testing.T) {
@@ -74,6 +65,21 @@ func TestCgoFreeBuildIsStaticAndHasEveryCommandButTheTray(t *testing.T) {
 		}
 	})
 	t.Run("headless demo", func(t *testing.T) { headlessDemo(t, bin) })
+}
+
+// buildCgoFree builds ibkr-tray as `make headless` does, into bin.
+func buildCgoFree(t *testing.T, bin string) {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build with")
+	}
+	build := exec.Command(goTool, "build", "-o", bin, ".")
+	build.Dir = filepath.Join("..", "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, out)
+	}
 }
 
 // assertStatic checks that the executable names no program interpreter
