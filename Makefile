@@ -52,6 +52,22 @@ deb: headless nfpm ## Build dist/ibkr-tray-headless_VERSION_ARCH.deb: the headle
 	mkdir -p dist
 	VERSION=$(VERSION) GOARCH=$$($(GO) env GOARCH) nfpm package --config .ci/package/nfpm.yaml --packager deb --target dist/
 
+FYNE_TOOL_VERSION := v1.7.4
+PACKAGE_PKGS := desktop-file-utils xz-utils
+
+.PHONY: package
+package: deps fyne-tool ## Write dist/ibkr-tray-VERSION-linux-ARCH.tar.xz (fyne package: binary, desktop entry, icons) and check it
+	@.ci/apt-install $(PACKAGE_PKGS)
+	@# fyne package rewrites FyneApp.toml (its layout, Build + 1): keep the file as committed.
+	cp FyneApp.toml FyneApp.toml.keep; fyne package -os linux --release; status=$$?; mv FyneApp.toml.keep FyneApp.toml; exit $$status
+	mkdir -p dist
+	mv ibkr-tray.tar.xz dist/ibkr-tray-$(VERSION)-linux-$$($(GO) env GOARCH).tar.xz
+	.ci/check-package dist/ibkr-tray-$(VERSION)-linux-$$($(GO) env GOARCH).tar.xz $(VERSION)
+
+.PHONY: fyne-tool
+fyne-tool:
+	@command -v fyne >/dev/null || $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOL_VERSION)
+
 .PHONY: nfpm
 nfpm:
 	@command -v nfpm >/dev/null || $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
