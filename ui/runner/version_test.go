@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
-	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/version"
 )
 
@@ -25,10 +24,10 @@ func TestTheGatewayClientSaysTheAppVersion(t *testing.T) {
 	}))
 	defer srv.Close()
 	var client session.GatewayAPI
-	_, _, err := newKeeper(Options{Config: config.Default(), Keeper: func(k *session.KeeperOptions) { client = k.Client }}, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	simRunner(t, nil, func(o *Options) {
+		o.Config.GatewayURL = srv.URL // the client calls this server instead of the simulator
+		o.Keeper = func(k *session.KeeperOptions) { client = k.Client }
+	})
 	_, _ = client.Tickle(t.Context())
 	select {
 	case got := <-agents:
