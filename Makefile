@@ -52,6 +52,45 @@ demo: build ## Run the tray app against the built-in simulator (no IBKR account 
 .PHONY: test
 test: deps ## Run all tests: unit and end-to-end (private X display, D-Bus, keyring, Chromium)
 	IBKR_TRAY_REQUIRE_DESKTOP=1 $(GO) test -race -count=1 -timeout 40m ./...
+	$(MAKE) --no-print-directory test-headless
+
+.PHONY: headless
+headless: ## Build ./ibkr-tray-headless without cgo: static, every command but the tray
+	CGO_ENABLED=0 $(GO) build -o $(BIN)-headless .
+
+NFPM_VERSION := v2.48.0
+# The version of the packages is FyneApp.toml's (ui/version.Number says the same).
+VERSION = $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
+
+.PHONY: deb
+deb: headless nfpm ## Build dist/ibkr-tray-headless_VERSION_ARCH.deb: the headless build and its systemd user unit
+	mkdir -p dist
+	VERSION=$(VERSION) GOARCH=$$($(GO) env GOARCH) nfpm package --config .ci/package/nfpm.yaml --packager deb --target dist/
+
+FYNE_TOOL_VERSION := v1.7.4
+PACKAGE_PKGS := desktop-file-utils xz-utils
+
+.PHONY: package
+package: deps fyne-tool ## Write dist/ibkr-tray-VERSION-linux-ARCH.tar.xz (fyne package: binary, desktop entry, icons) and check it
+	@.ci/apt-install $(PACKAGE_PKGS)
+	@# fyne package rewrites FyneApp.toml (its layout, Build + 1): keep the file as committed.
+	cp FyneApp.toml FyneApp.toml.keep; fyne package -os linux --release; status=$$?; mv FyneApp.toml.keep FyneApp.toml; exit $$status
+	mkdir -p dist
+	mv ibkr-tray.tar.xz dist/ibkr-tray-$(VERSION)-linux-$$($(GO) env GOARCH).tar.xz
+	.ci/check-package dist/ibkr-tray-$(VERSION)-linux-$$($(GO) env GOARCH).tar.xz $(VERSION)
+
+.PHONY: fyne-tool
+fyne-tool:
+	@command -v fyne >/dev/null || $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOL_VERSION)
+
+.PHONY: nfpm
+nfpm:
+	@command -v nfpm >/dev/null || $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+
+.PHONY: test-headless
+# No -race: the race detector needs cgo.
+test-headless: deps nfpm ## Run the runner, cli, config, session and gateway tests built without cgo (and the .deb's)
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m ./ui/runner/ ./ui/cli/ ./ui/config/ ./ui/withtray/ ./session/... ./gateway/...
 
 .PHONY: screenshots
 screenshots: ## Draw the windows' screenshots into docs/screenshots (software renderer, a few seconds)
@@ -83,5 +122,6 @@ vuln: ## Look for known vulnerabilities the code reaches (govulncheck, offline d
 	db=$$(.ci/vulndb $(VULNDB_VERSION)) && $(GOVULNCHECK) -db file://$$db ./...
 
 .PHONY: clean
-clean: ## Remove the built binary
-	rm -f $(BIN)
+clean: ## Remove the built binaries and packages
+	rm -f $(BIN) $(BIN)-headless
+	rm -rf dist

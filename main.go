@@ -8,9 +8,8 @@ import (
 	"strings"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
-	"github.com/ibkr-tray/ibkr-tray/ui"
 	"github.com/ibkr-tray/ibkr-tray/ui/cli"
-	_ "github.com/ibkr-tray/ibkr-tray/ui/fynelocale" // before Fyne reads the locale
+	"github.com/ibkr-tray/ibkr-tray/ui/withtray" // the Fyne tray, or a pointer to headless without cgo
 )
 
 // command is one subcommand: its name, a line for `help`, and its entry
@@ -25,23 +24,27 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"", "run the tray app (the default; --demo runs it against the built-in simulator)", ui.Main},
+		{"", withtray.Summary, withtray.Main},
 		{"headless", "supervise the gateway and keep the session, with no GUI (servers, systemd)", cli.Headless},
 		{"status", "print the running app's gateway and session status", cli.Status},
 		{"login", "log in now (automated when credentials are stored, else in your browser)", cli.Login},
 		{"logout", "end the session", cli.Logout},
 		{"secrets", "store, check or delete the IBKR username, password and TOTP secret", cli.Secrets},
 		{"tls", "`tls setup`: a local certificate authority, so your programs can verify the gateway's certificate", cli.TLS},
+		{"version", "print the version (also --version)", cli.Version},
 		{"sim", "run the gateway simulator (demo mode, testing trading bots); `sim dist DIR` writes a fake gateway folder", sim.Main},
 		{"help", "list the commands", help},
 	}
 }
 
 func main() {
-	ui.RecordCrashes()
+	cli.RecordCrashes()
 	name, args := "", os.Args[1:]
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
+	}
+	if name == "" && len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+		name = "version" // the usual spelling of the command
 	}
 	for _, c := range commands {
 		if c.name == name {

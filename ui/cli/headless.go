@@ -46,7 +46,8 @@ func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error
 			"stops it on SIGINT, SIGTERM or SIGHUP. Serves GET /status (states only), /livez and\n"+
 			"/readyz (200 when the session is authenticated) on the status address, and\n"+
 			"the commands and the whole status on the profile's control socket, for you\n"+
-			"alone. Flags override the profile's settings file.\n\n"+
+			"alone. Flags override the IBKR_TRAY_* environment variables, which override\n"+
+			"the profile's settings file (docs/headless.md lists them).\n\n"+
 			"--demo runs the built-in gateway simulator with a made-up user instead, and\n"+
 			"breaks the session now and then so you can watch it recover.")
 	dir := fs.String("gateway-dir", "", "the unzipped clientportal.gw `folder` (default: gatewayDir in the settings)")
@@ -80,7 +81,7 @@ func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error
 	if err != nil {
 		return headlessOptions{}, exitError, err
 	}
-	c, warnings, err := config.Open(paths.ConfigFile)
+	c, warnings, err := config.OpenWithEnv(paths.ConfigFile)
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "ibkr-tray headless:", w)
 	}
@@ -97,7 +98,7 @@ func parseHeadless(args []string, stderr io.Writer) (headlessOptions, int, error
 		c.StatusAddr = *addr
 	}
 	if c.GatewayDir == "" {
-		return headlessOptions{}, exitError, fmt.Errorf("no gateway folder is configured; pass --gateway-dir DIR (the unzipped clientportal.gw folder, from %s) or set gatewayDir in %s", gateway.DownloadPage, paths.ConfigFile)
+		return headlessOptions{}, exitError, fmt.Errorf("no gateway folder is configured; pass --gateway-dir DIR (the unzipped clientportal.gw folder, from %s), set gatewayDir in %s or set IBKR_TRAY_GATEWAY_DIR", gateway.DownloadPage, paths.ConfigFile)
 	}
 	if err := c.Validate(); err != nil {
 		return headlessOptions{}, exitError, err

@@ -86,15 +86,15 @@ func secretsCommand(args []string, sio secretsIO) int {
 	return 0
 }
 
-// secretsStore is --file, else the profile's secretsFile setting, else
-// the OS keyring.
+// secretsStore is --file, else the profile's secretsFile setting (or
+// IBKR_TRAY_SECRETS_FILE), else the OS keyring.
 func secretsStore(profile, file string, timeout time.Duration, sio secretsIO) secrets.Store {
 	if file != "" {
 		return secrets.File(file)
 	}
 	paths, err := config.PathsFor(profile)
 	if err == nil {
-		c, warnings, lerr := config.Load(paths.ConfigFile)
+		c, warnings, lerr := config.LoadWithEnv(paths.ConfigFile)
 		for _, w := range warnings {
 			fmt.Fprintln(sio.errs, "ibkr-tray secrets:", w)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/session/login"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/version"
 )
 
 // newKeeper builds the session keeper from the settings: a Web API client
@@ -29,6 +30,7 @@ func newKeeper(o Options, gatewayURL string, restart func(), wrap func(http.Roun
 		Logger:      o.Logger,
 		// Times the calls for /metrics.
 		WrapTransport: wrap,
+		Version:       version.Number,
 	})
 	if err != nil {
 		return nil, 0, err
