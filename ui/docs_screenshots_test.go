@@ -76,6 +76,25 @@ func TestDocScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// saveMenu draws the tray panel and menu of a snapshot.
+	saveMenu := func(name string, st runner.Status, c menuContext) {
+		t.Helper()
+		content := trayPanel(st, c)
+		w := test.NewTempWindow(t, content)
+		w.SetPadded(false)
+		w.Resize(content.MinSize().Add(fyne.NewSize(40, 0)))
+		save(name, w)
+	}
+	// savePopup draws the popup of a snapshot, sized as the tray sizes it.
+	savePopup := func(name string, st runner.Status) *popupView {
+		t.Helper()
+		v := newPopupView(func(Action) {}, func() {})
+		v.show(st)
+		w := test.NewTempWindow(t, v.content)
+		w.Resize(v.fit())
+		save(name, w)
+		return v
+	}
 	for _, m := range []struct {
 		name string
 		st   runner.Status
@@ -88,11 +107,7 @@ func TestDocScreenshots(t *testing.T) {
 		{"menu-logged-out", loggedOut(), menuContext{}},
 		{"menu-not-set-up", stoppedStatus("Not started yet."), menuContext{NotSetUp: true}},
 	} {
-		content := trayPanel(m.st, m.c)
-		w := test.NewTempWindow(t, content)
-		w.SetPadded(false)
-		w.Resize(content.MinSize().Add(fyne.NewSize(40, 0)))
-		save(m.name, w)
+		saveMenu(m.name, m.st, m.c)
 	}
 	for _, p := range []struct {
 		name string
@@ -102,11 +117,32 @@ func TestDocScreenshots(t *testing.T) {
 		{"popup-cap-per-day", capPerDay()},
 		{"popup-brokerage-refused", brokerageRefused()},
 	} {
-		v := newPopupView(func(Action) {}, func() {})
-		v.show(p.st)
-		w := test.NewTempWindow(t, v.content)
-		w.Resize(v.fit())
-		save(p.name, w)
+		savePopup(p.name, p.st)
+	}
+
+	// Every snapshot of the failure catalogue (issue 10): its menu, and
+	// its popup where the tray opens one.
+	catDir := filepath.Join(dir, "catalogue")
+	if err := os.MkdirAll(catDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	popups := 0
+	for name, st := range catalogue(t) {
+		saveMenu(filepath.Join("catalogue", "menu-"+name), st, menuContext{})
+		if !needsUser(st) || textFor(st.Session.Cause).NoPopup {
+			continue
+		}
+		v := savePopup(filepath.Join("catalogue", "popup-"+name), st)
+		if v.title.Text == "" {
+			t.Errorf("%s: the popup has no title", name)
+		}
+		if n := sentences(v.message.Text); n == 0 || n > 2 {
+			t.Errorf("%s: the popup says %d sentences, want one or two: %q", name, n, v.message.Text)
+		}
+		popups++
+	}
+	if popups == 0 {
+		t.Error("no snapshot of the catalogue opens the popup")
 	}
 
 	// The no-tray stand-in window, with its Settings… and Quit.
@@ -143,4 +179,19 @@ func TestDocScreenshots(t *testing.T) {
 		tr.askQuit()
 		save("no-tray-close-question", tr.statusWin)
 	})
+}
+
+// sentences counts the sentences of a text: each ends in ".", "!" or "?"
+// followed by a space or the end.
+func sentences(text string) int {
+	n := 0
+	for i, r := range text {
+		if r != '.' && r != '!' && r != '?' {
+			continue
+		}
+		if i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n' {
+			n++
+		}
+	}
+	return n
 }
