@@ -148,12 +148,16 @@ func (t *trayApp) updatePopup(st runner.Status) {
 	}
 }
 
-// closePopup closes the popup window; the next one is made anew.
+// closePopup hides the popup window; the next popup shows it again. It is
+// hidden, not closed: Fyne 2.7.1 crashes (a nil GLFW window in
+// processMouseMoved) when a pointer event is still queued for a window it
+// has just destroyed, and the popup, centred on the screen, is often under
+// the pointer when the session comes back and it goes.
 func (t *trayApp) closePopup() {
-	if t.popupWin != nil {
-		t.popupWin.Close()
+	if t.popupWin != nil && t.popupOpen {
+		t.popupWin.Hide()
 	}
-	t.popupWin, t.popup, t.popupOpen, t.popupCause = nil, nil, false, ""
+	t.popupOpen, t.popupCause = false, ""
 }
 
 // dismissPopup is "Later": the popup stays away for this cause until the
