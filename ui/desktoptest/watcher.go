@@ -264,29 +264,19 @@ func (it Item) Click(id int32) error {
 // timeout with the last layout seen.
 func (it Item) WaitMenu(t testing.TB, want string, timeout time.Duration) MenuNode {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	var last string
-	var lastErr error
-	for {
-		m, err := it.Menu()
-		if err == nil {
-			if last = m.Lines(); last == want {
-				return m
-			}
-		}
-		lastErr = err
-		if time.Now().After(deadline) {
-			t.Fatalf("tray menu after %v:\n got %s (err %v)\nwant %s", timeout, last, lastErr, want)
-		}
-		<-tick.C
-	}
+	return it.waitMenu(t, timeout, want, func(lines string) bool { return lines == want })
 }
 
 // WaitMenuPrefix waits until the item's menu, as Lines, starts with want
 // (the lines after it vary with what the keeper offers) and returns it.
 func (it Item) WaitMenuPrefix(t testing.TB, want string, timeout time.Duration) MenuNode {
+	t.Helper()
+	return it.waitMenu(t, timeout, want+"…", func(lines string) bool { return strings.HasPrefix(lines, want) })
+}
+
+// waitMenu polls the menu until its Lines satisfy ok; want describes what
+// was waited for in the failure.
+func (it Item) waitMenu(t testing.TB, timeout time.Duration, want string, ok func(lines string) bool) MenuNode {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -296,13 +286,13 @@ func (it Item) WaitMenuPrefix(t testing.TB, want string, timeout time.Duration) 
 	for {
 		m, err := it.Menu()
 		if err == nil {
-			if last = m.Lines(); strings.HasPrefix(last, want) {
+			if last = m.Lines(); ok(last) {
 				return m
 			}
 		}
 		lastErr = err
 		if time.Now().After(deadline) {
-			t.Fatalf("tray menu after %v:\n got %s (err %v)\nwant %s…", timeout, last, lastErr, want)
+			t.Fatalf("tray menu after %v:\n got %s (err %v)\nwant %s", timeout, last, lastErr, want)
 		}
 		<-tick.C
 	}
