@@ -9,10 +9,11 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 )
 
-// TestTrayToolTipSaysTheStateOverDBus: the StatusNotifierItem's ToolTip
-// was empty. A tray host reading it over D-Bus sees the state and, when
-// there is one, the reason, and it follows the snapshots.
-func TestTrayToolTipSaysTheStateOverDBus(t *testing.T) {
+// startTrayOverDBus runs the tray app (fake backend) on a private bus and
+// X display with a fake StatusNotifierWatcher, and returns once its item
+// has registered and the app has started.
+func startTrayOverDBus(t *testing.T) (*desktoptest.Bus, desktoptest.Item, *child) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: starts Xvfb, a bus and the tray app")
 	}
@@ -23,6 +24,14 @@ func TestTrayToolTipSaysTheStateOverDBus(t *testing.T) {
 	c := startChild(t, display.Name, bus.Address)
 	item := watcher.WaitItem(t, 20*time.Second)
 	c.expect("STARTED", 20*time.Second)
+	return bus, item, c
+}
+
+// TestTrayToolTipSaysTheStateOverDBus: the StatusNotifierItem's ToolTip
+// was empty. A tray host reading it over D-Bus sees the state and, when
+// there is one, the reason, and it follows the snapshots.
+func TestTrayToolTipSaysTheStateOverDBus(t *testing.T) {
+	_, item, c := startTrayOverDBus(t)
 
 	auth := authenticated()
 	c.send(childCommand{Status: &auth})

@@ -14,16 +14,7 @@ import (
 // needs the user. It is "NeedsAttention" while the icon is the attention
 // icon and "Active" otherwise, each change announced by NewStatus.
 func TestTrayStatusNeedsAttentionOverDBus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: starts Xvfb, a bus and the tray app")
-	}
-	desktoptest.RequireTools(t, "Xvfb", "xdpyinfo", "dbus-daemon")
-	bus := desktoptest.StartBus(t)
-	watcher := desktoptest.StartWatcher(t, bus)
-	display := desktoptest.StartXvfb(t)
-	c := startChild(t, display.Name, bus.Address)
-	item := watcher.WaitItem(t, 20*time.Second)
-	c.expect("STARTED", 20*time.Second)
+	bus, item, c := startTrayOverDBus(t)
 
 	// The host's view of the NewStatus signals, as a host subscribes.
 	host := bus.Conn(t)
