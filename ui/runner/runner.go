@@ -104,6 +104,7 @@ func New(o Options) (*Runner, error) {
 	gc := gateway.Config{
 		Dir:          o.Config.GatewayDir,
 		Port:         o.Config.Port,
+		Profile:      o.Paths.Profile,
 		ReadyTimeout: time.Duration(o.Config.ReadyTimeout),
 		LocalTLS:     o.Config.LocalCA,
 		Logger:       o.Logger,
