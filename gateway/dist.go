@@ -152,7 +152,9 @@ func writePortConf(d Dist, profile string, port int) (string, error) {
 // the distribution's conf with listenPort set to port and, with ks, sslCert
 // and sslPwd set to it. Nothing else changes. It returns the path relative
 // to the root, to pass to run.sh.
-func WriteOverlay(d Dist, port int, ks *Keystore) (string, error) { return writeOverlay(d, "", port, ks) }
+func WriteOverlay(d Dist, port int, ks *Keystore) (string, error) {
+	return writeOverlay(d, "", port, ks)
+}
 
 // WriteProfileOverlay is WriteOverlay for a profile: it writes
 // root/OverlayName(profile).
