@@ -176,7 +176,7 @@ func (r *Runner) Supervisor() *gateway.Supervisor { return r.supervisor }
 
 // Status returns a snapshot of the gateway and the session.
 func (r *Runner) Status() Status {
-	return Status{Gateway: r.supervisor.Status(), Session: r.session.Status(), Demo: r.opts.Demo}
+	return Status{Gateway: r.supervisor.Status(), Session: r.session.Status(), Demo: r.opts.Demo, Profile: r.opts.Paths.Profile}
 }
 
 // Subscribe returns a channel woken (capacity 1, non-blocking) after each
