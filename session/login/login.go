@@ -37,6 +37,17 @@ type Attempt struct {
 	// step or earlier is never sent, the next step is waited for instead.
 	UsedStep int64
 
+	// SecondFactor chooses the device that answers IBKR's second factor
+	// (FactorAuto: the authenticator app when TOTPSecret is set, else IB
+	// Key when the page offers it).
+	SecondFactor SecondFactor
+	// ApprovalWait bounds the wait for the user's tap on an IB Key
+	// notification (0 = DefaultApprovalWait).
+	ApprovalWait time.Duration
+	// OnApproval is called once IBKR has sent the IB Key notification;
+	// until is when the login stops waiting for the tap. It must not block.
+	OnApproval func(until time.Time)
+
 	// Selectors are tried in order; nil = DefaultSelectors().
 	Selectors []SelectorSet
 	// Browser is the Chromium or Chrome executable; "" = FindBrowser.
@@ -77,6 +88,8 @@ type Result struct {
 	PageVersion string
 	// Took is the time from the start of Run, browser start included.
 	Took time.Duration
+	// Factor is the second factor that answered ("" when none was asked).
+	Factor SecondFactor
 }
 
 // Run logs in. It returns a *Error (KindOf tells why) when the login fails.
