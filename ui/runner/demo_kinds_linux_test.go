@@ -35,10 +35,16 @@ func TestTwoDemosSideBySideIBKeyAndPaper(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(tmp) })
 	t.Setenv("TMPDIR", tmp)
 	clock := &simtest.StepClock{}
+	var logs desktoptest.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the demos' log:\n%s", logs.String())
+		}
+	})
 	opts := func(kind DemoKind, profile string) DemoOptions {
 		return DemoOptions{
 			Kind: kind, Profile: profile, StatusAddr: "127.0.0.1:0", FaultEvery: -1, Browser: chromium,
-			Logger:  slog.New(slog.NewTextHandler(tLog{t}, &slog.HandlerOptions{Level: slog.LevelDebug})).With("profile", profile),
+			Logger:  slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("profile", profile),
 			Gateway: func(g *gateway.Config) { g.Env = append(g.Env, simtest.ChildEnvVar) },
 			Keeper: func(k *session.KeeperOptions) {
 				k.TickleInterval = 1500 * time.Millisecond
@@ -78,7 +84,9 @@ func TestTwoDemosSideBySideIBKeyAndPaper(t *testing.T) {
 
 	// The IB Key user's login waits for the tap.
 	deadline := time.Now().Add(30 * time.Second)
-	for {
+	tick := time.NewTicker(50 * time.Millisecond) // the simulator has no event to wait on
+	defer tick.Stop()
+	for ; ; <-tick.C {
 		st := simState(t, live.demoPhone.simURL)
 		if len(st.Pushes) > 0 && st.Pushes[len(st.Pushes)-1].State == sim.PushPending {
 			break
@@ -86,7 +94,6 @@ func TestTwoDemosSideBySideIBKeyAndPaper(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no IB Key notification pending within 30s; the runner: %+v", live.Status().Session)
 		}
-		time.Sleep(50 * time.Millisecond) // polling the simulator, which has no event to wait on
 	}
 	if st := live.Status().Session.State; st == session.Authenticated {
 		t.Fatal("authenticated before the approval")
@@ -110,12 +117,4 @@ func TestTwoDemosSideBySideIBKeyAndPaper(t *testing.T) {
 	if err := notDemo.DenyOnDemoPhone(); err == nil || !strings.Contains(err.Error(), "not the demo") {
 		t.Errorf("DenyOnDemoPhone on a real gateway: %v", err)
 	}
-}
-
-// tLog sends a log to the test's.
-type tLog struct{ t *testing.T }
-
-func (w tLog) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
 }
