@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -153,6 +154,27 @@ func TestHeadlessRunsTwoProfilesSideBySide(t *testing.T) {
 	}
 	if a := byName["live"].Status().Session.SelectedAccount; !strings.HasPrefix(a, "U") {
 		t.Errorf("live's account %q, want a live account", a)
+	}
+
+	// status with no --profile names both; profiles says both run.
+	var said bytes.Buffer
+	stdout = &said
+	t.Cleanup(func() { stdout = os.Stdout })
+	if code := Status(nil); code != exitAuthenticated {
+		t.Errorf("status exit %d with both authenticated:\n%s", code, said.String())
+	}
+	for _, want := range []string{"live: Authenticated as demo · live; gateway running on port " + strconv.Itoa(livePort), "paper: Authenticated as demopaper · paper; gateway running on port " + strconv.Itoa(paperPort)} {
+		if !strings.Contains(said.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, said.String())
+		}
+	}
+	said.Reset()
+	if code := Profiles(nil); code != 0 || strings.Count(said.String(), "  yes") != 2 || !strings.Contains(said.String(), paperDir) {
+		t.Errorf("profiles: exit %d:\n%s", code, said.String())
+	}
+	said.Reset()
+	if code := Profiles([]string{"remove", "paper", "--yes"}); code != exitError {
+		t.Errorf("remove of a running profile: exit %d", code)
 	}
 
 	h.stop()
