@@ -31,7 +31,8 @@ func Profiles(args []string) int {
 			"several in one process.\n\n"+
 			"  add NAME          make a profile with the default settings and a status\n"+
 			"                    address of its own; then choose its gateway folder\n"+
-			"  rename OLD NEW    move its settings, logs and stored credentials\n"+
+			"  rename OLD NEW    move its settings, logs, start-at-login entry and stored\n"+
+			"                    credentials\n"+
 			"  remove NAME       delete its settings, logs and stored credentials\n"+
 			"                    (asks first; --yes does not)\n"+
 			"Renaming and removing refuse while the profile runs.")
@@ -160,8 +161,8 @@ func renameProfile(w io.Writer, from, to string) error {
 	if err := profiles.Rename(from, to, profiles.StoreFor(p.Config)); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Renamed the profile %q to %q: its settings, logs and stored credentials moved.\n", from, to)
-	fmt.Fprintf(w, "Start it with --profile %s from now on (a start-at-login entry made for %q starts nothing: turn it on again in the tray's settings).\n", to, from)
+	fmt.Fprintf(w, "Renamed the profile %q to %q: its settings, logs, start-at-login entry and stored credentials moved.\n", from, to)
+	fmt.Fprintf(w, "Start it with --profile %s from now on.\n", to)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
+	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
@@ -137,8 +138,14 @@ func TestRenameMovesSettingsStateAndCredentials(t *testing.T) {
 	creds := secrets.Credentials{Username: "u", Password: "p"}
 	store.m["paper"] = creds
 
+	if err := (autostart.Entry{Profile: "paper", Exe: "/usr/bin/ibkr-tray"}).Install(); err != nil {
+		t.Fatal(err)
+	}
 	if err := Rename("paper", "practice", store); err != nil {
 		t.Fatalf("Rename: %v", err)
+	}
+	if (autostart.Entry{Profile: "paper"}).Installed() || !(autostart.Entry{Profile: "practice"}).Installed() {
+		t.Error("the start-at-login entry did not follow the rename")
 	}
 	to := paths(t, "practice")
 	if !exists(to.ConfigFile) || exists(from.ConfigFile) || exists(filepath.Dir(from.ConfigFile)) {
