@@ -288,3 +288,12 @@ func TestRunRefusesMissingCredentialsBeforeStartingABrowser(t *testing.T) {
 		})
 	}
 }
+
+func TestRunRefusesAnUnknownSecondFactorBeforeStartingABrowser(t *testing.T) {
+	t.Parallel()
+	a := Attempt{GatewayURL: "https://localhost:5000", Username: "u", Password: "p", SecondFactor: "sms", Browser: "/nonexistent/chromium"}
+	_, err := Run(context.Background(), a)
+	if KindOf(err) != Unknown || !strings.Contains(err.Error(), `"sms"`) || !strings.Contains(err.Error(), "settings") {
+		t.Errorf("err = %v, want a sentence naming the setting", err)
+	}
+}
