@@ -132,11 +132,12 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 	defer k.update(func(s *Status) { s.LoginRunning = false })
 	// pushed is set once IBKR sent the IB Key notification of this try.
 	pushed := false
+	// until is on the real clock, as the phone's wait is.
 	onApproval := func(until time.Time) {
 		pushed = true
 		k.log.Info("IBKR sent the IB Key notification; waiting for the approval in IBKR Mobile", "until", until.Format(time.TimeOnly))
 		k.latch(func(l *Latches) { l.ApprovalUntil = until })
-		k.publish(WaitingForApproval, CauseApproveOnPhone, fmt.Sprintf(msgApproveOnPhone, Words(until.Sub(k.now()).Round(time.Second))))
+		k.publish(WaitingForApproval, CauseApproveOnPhone, fmt.Sprintf(msgApproveOnPhone, Words(time.Until(until).Round(time.Second))))
 	}
 	var problem string
 	for try := 1; try <= 2; try++ {
