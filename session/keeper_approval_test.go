@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -69,6 +70,7 @@ func phoneTest(t *testing.T, run func(h *harness, p *fakePhone)) {
 		o.BrowserLogin = p.run
 		o.Credentials = secrets.Memory(ibkeyCreds)
 		o.ApprovalWait = 2 * time.Minute
+		o.StateFile = filepath.Join(t.TempDir(), "session-state.json")
 	}, func(h *harness) { run(h, p) })
 }
 
@@ -93,6 +95,11 @@ func TestAnApprovedNotificationLogsIn(t *testing.T) {
 			return left > 110*time.Second && left <= 2*time.Minute && strings.Contains(s.Reason, "2 minutes") &&
 				s.SecondFactor == "ibkey"
 		})
+		// IBKR accepted the password: a crash now must not count a
+		// failed login at the next start.
+		if rec, err := loadCapRecord(h.k.o.StateFile); err != nil || rec.Pending || rec.FailedInRow != 0 || rec.FailedToday != 0 {
+			t.Errorf("the state file during the wait: %+v %v; want nothing pending or counted", rec, err)
+		}
 		p.answers <- "approve"
 		h.waitState(Authenticated, 10*time.Second)
 		h.expectStatus("after the tap", func(s Status) bool {

@@ -135,6 +135,10 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 	// until is on the real clock, as the phone's wait is.
 	onApproval := func(until time.Time) {
 		pushed = true
+		// IBKR accepted the password: whatever the phone answers, this
+		// attempt is no failed login, even if the app dies while waiting.
+		k.cap.abandoned(k.now())
+		k.saveCap()
 		k.log.Info("IBKR sent the IB Key notification; waiting for the approval in IBKR Mobile", "until", until.Format(time.TimeOnly))
 		k.latch(func(l *Latches) { l.ApprovalUntil = until })
 		k.publish(WaitingForApproval, CauseApproveOnPhone, fmt.Sprintf(msgApproveOnPhone, Words(time.Until(until).Round(time.Second))))
