@@ -91,7 +91,7 @@ func TestAnApprovedNotificationLogsIn(t *testing.T) {
 	phoneTest(t, func(h *harness, p *fakePhone) {
 		h.waitFor("the notification", 10*time.Second, waitingForTheTap)
 		h.expectStatus("the wait's end", func(s Status) bool {
-			left := s.Latches.ApprovalUntil.Sub(time.Now())
+			left := time.Until(s.Latches.ApprovalUntil)
 			return left > 110*time.Second && left <= 2*time.Minute && strings.Contains(s.Reason, "2 minutes") &&
 				s.SecondFactor == "ibkey"
 		})
