@@ -210,7 +210,8 @@ func TestTheAuthenticatorAppChoiceIsPassedAndShown(t *testing.T) {
 }
 
 func TestAutomaticShowsTheFactorOnceTheCredentialsAreRead(t *testing.T) {
-	policyTest(t, newFakeGateway, nil, nil, func(h *harness) {
+	// "Auto" is a spelling of automatic.
+	policyTest(t, newFakeGateway, nil, func(o *KeeperOptions) { o.SecondFactor = "Auto" }, func(h *harness) {
 		if s := h.k.Status(); s.SecondFactor != "" {
 			t.Errorf("before the credentials were read: %q, want unknown", s.SecondFactor)
 		}
