@@ -27,6 +27,9 @@ const (
 	// and the keeper waits (until Status.ManualLoginUntil) for the session to
 	// appear. An attention state: the user must act; CancelLogin ends it.
 	WaitingForManualLogin State = 13
+	// WaitingForApproval: IB Key notification sent; waiting for the user's
+	// tap. Attention state.
+	WaitingForApproval State = 14
 )
 
 func (s State) String() string {
@@ -57,6 +60,8 @@ func (s State) String() string {
 		return "IBKRErrors"
 	case WaitingForManualLogin:
 		return "WaitingForManualLogin"
+	case WaitingForApproval:
+		return "WaitingForApproval"
 	}
 	return "Unknown"
 }
@@ -66,7 +71,7 @@ func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText reads a state written by MarshalText.
 func (s *State) UnmarshalText(b []byte) error {
-	for v := GatewayDown; v <= WaitingForManualLogin; v++ {
+	for v := GatewayDown; v <= WaitingForApproval; v++ {
 		if v.String() == string(b) {
 			*s = v
 			return nil
@@ -125,6 +130,9 @@ type Status struct {
 	// ErrorsInRow counts checks in a row that failed with 5xx, 429 or an
 	// unusable answer; the keeper moves to IBKRErrors when they last.
 	ErrorsInRow int `json:"errorsInRow,omitempty"`
+	// SecondFactor is "totp", "ibkey", "none": what the automated login
+	// answers with.
+	SecondFactor string `json:"secondFactor,omitempty"`
 }
 
 // Ready reports whether a program may use the session at now: authenticated,
@@ -169,6 +177,9 @@ const (
 	CauseLoggedOut           Cause = "logged-out"           // the user logged out
 	CauseLogoutFailed        Cause = "logout-failed"        // the user's logout did not go through
 	CauseBroken              Cause = "broken"               // an answer that is no use (not the gateway, access denied)
+	CauseApproveOnPhone      Cause = "approve-on-phone"     // NeedsYou=true; Offers.CancelLogin=true; Latches.ApprovalUntil set
+	CauseApprovalDenied      Cause = "approval-denied"      // NeedsYou; Offers.Login (one new push), LoginInBrowser; not counted on the cap
+	CauseApprovalMissed      Cause = "approval-missed"      // NeedsYou; Offers.Login, LoginInBrowser; not counted on the cap
 )
 
 // Offers are the user actions that fit the session's cause now.
@@ -222,4 +233,9 @@ type Latches struct {
 	// LoginNotBefore: the next automated login waits until then (after a
 	// failure).
 	LoginNotBefore time.Time `json:"loginNotBefore,omitzero"`
+	// ApprovalUntil is set while WaitingForApproval.
+	ApprovalUntil time.Time `json:"approvalUntil,omitzero"`
+	// ApprovalUnanswered is approval-denied or approval-missed: no
+	// automated push until the user acts (Login, Retry, LoginInBrowser).
+	ApprovalUnanswered Cause `json:"approvalUnanswered,omitempty"`
 }

@@ -89,7 +89,7 @@ func TestDocScreenshots(t *testing.T) {
 	savePopup := func(name string, st runner.Status) *popupView {
 		t.Helper()
 		v := newPopupView(func(Action) {}, func() {})
-		v.show(st)
+		v.show(st, fixedNow())
 		w := test.NewTempWindow(t, v.content)
 		w.Resize(v.fit())
 		save(name, w)

@@ -422,7 +422,7 @@ func TestWelcomeAndPopupGoldens(t *testing.T) {
 	capture(t, w, "welcome.xml")
 
 	p := newPopupView(func(Action) {}, func() {})
-	p.show(badCredentials())
+	p.show(badCredentials(), fixedNow())
 	w2 := test.NewTempWindow(t, p.content)
 	w2.Resize(p.fit())
 	test.AssertRendersToMarkup(t, "popup.xml", w2.Canvas())
@@ -440,7 +440,7 @@ func TestPopupIsSizedToItsTextForEveryCause(t *testing.T) {
 		st.Gateway.Reason = "another program (pid 4242, java) listens on port 5000; stop it or choose another port in Settings"
 		st.Session.Reason = "the answer to GET /v1/api/tickle was an HTML page, not the gateway's JSON"
 		p := newPopupView(func(Action) {}, func() {})
-		p.show(st)
+		p.show(st, fixedNow())
 		w := test.NewTempWindow(t, p.content)
 		size := p.fit()
 		w.Resize(size)

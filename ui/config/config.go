@@ -75,6 +75,11 @@ type Config struct {
 	// the brokerage session to open before counting the login as failed
 	// (IBKR sometimes opens it 30 s late).
 	BrokerageWait Duration `json:"brokerageWait"`
+	// SecondFactor is what the automated login answers IBKR's second
+	// factor with: "" (automatic), "totp", "ibkey" or "none".
+	SecondFactor string `json:"secondFactor,omitempty"`
+	// ApprovalWait is how long an IB Key approval is waited for (0 = 2m).
+	ApprovalWait Duration `json:"approvalWait,omitempty"`
 
 	// OnStateChange are commands run on each change of the session or
 	// gateway state (docs/headless.md, "Hooks"). Each is an argv list, run
