@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -42,7 +43,7 @@ func newPopupView(do func(Action), later func()) *popupView {
 	v.title.Wrapping = fyne.TextWrapWord
 	v.message = widget.NewLabel("")
 	v.message.Wrapping = fyne.TextWrapWord
-	v.countdown = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true, Monospace: true})
+	v.countdown = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.countdown.Hide()
 	// Buttons wrap to a second row rather than widen the popup.
 	v.buttons = container.New(layout.NewRowWrapLayout())
@@ -52,13 +53,19 @@ func newPopupView(do func(Action), later func()) *popupView {
 }
 
 // popupActions are the popup's buttons for a snapshot: Log in when the
-// keeper offers it, then the other offers.
+// keeper offers it, then the other offers. In the demo the demo phone's
+// Approve comes first: it is what the visitor came to see.
 func popupActions(st runner.Status) []menuItem {
 	var items []menuItem
 	if st.Session.Offers.Login {
 		items = append(items, menuItem{Label: labelLogin, Enabled: true, Action: ActLogin})
 	}
-	return append(items, sessionActions(st)...)
+	items = append(items, sessionActions(st)...)
+	if i := slices.IndexFunc(items, func(it menuItem) bool { return it.Action == ActApproveOnDemoPhone }); i > 0 {
+		demo := items[i]
+		items = append([]menuItem{demo}, slices.Delete(items, i, i+1)...)
+	}
+	return items
 }
 
 // show fills the popup from a snapshot seen at now.

@@ -87,6 +87,11 @@ type trayHarness struct {
 }
 
 func newHarness(t *testing.T, st runner.Status) *trayHarness {
+	return newHarnessWith(t, st, nil)
+}
+
+// newHarnessWith is newHarness with the tray's options changed by edit.
+func newHarnessWith(t *testing.T, st runner.Status, edit func(*trayOptions)) *trayHarness {
 	a := test.NewTempApp(t)
 	h := &trayHarness{t: t, app: a, backend: newFakeBackend(st), notes: &recordingNotifier{}, auto: &fakeAutostart{}, ui: &serialUI{}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -97,13 +102,17 @@ func newHarness(t *testing.T, st runner.Status) *trayHarness {
 	cfg := config.Default()
 	cfg.GatewayDir = "/home/ann/clientportal.gw"
 
-	h.tray = newTrayApp(ctx, a, trayOptions{
+	o := trayOptions{
 		Paths:  config.Paths{Profile: "default", ConfigFile: t.TempDir() + "/config.json", StateDir: t.TempDir()},
 		Config: cfg, Deps: testDeps(), Notifier: h.notes, Autostart: h.auto, Now: fixedNow,
 		Log: slog.New(slog.DiscardHandler), NoTray: "test",
 		Start: func(ctx context.Context, _ BackendOptions) (Started, error) { return fakeStarted(ctx, h.backend), nil },
 		Do:    h.ui.do,
-	})
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	h.tray = newTrayApp(ctx, a, o)
 	h.ui.do(func() {
 		h.tray.setup()
 		h.tray.start()
