@@ -12,6 +12,7 @@ import (
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
@@ -298,5 +299,41 @@ func TestApprovalNotificationIsClosedOnTheDesktopWhenTheSessionAppears(t *testin
 	}
 	if c := server.Closed(); len(c) != 1 {
 		t.Errorf("closed %v; want the approval's id once", c)
+	}
+}
+
+func TestSettingsSecondFactorIsSavedAndKeptWhenNotEdited(t *testing.T) {
+	test.NewTempApp(t)
+	var got config.Config
+	saved := config.Default()
+	saved.SecondFactor = "totp"
+	v := newSettingsView(saved, testPaths, false, testDeps(),
+		func(c config.Config, _ bool) error { got = c; return nil }, nil)
+	v.saved = func() (config.Config, bool) { return saved, false }
+	if v.factor.Selected != "Authenticator app (TOTP)" {
+		t.Errorf("the window shows %q for totp", v.factor.Selected)
+	}
+	if want := []string{"Automatic", "Authenticator app (TOTP)", "IB Key on the phone", "None (paper)"}; !slices.Equal(v.factor.Options, want) {
+		t.Errorf("choices %q, want %q", v.factor.Options, want)
+	}
+
+	// Not edited here, changed elsewhere meanwhile: what is saved stays.
+	saved.SecondFactor = "none"
+	test.Type(v.port, "5002")
+	v.save()
+	if got.SecondFactor != "none" {
+		t.Errorf("saved second factor %q; the window did not edit it, want the one saved elsewhere", got.SecondFactor)
+	}
+	if v.factor.Selected != "None (paper)" {
+		t.Errorf("after Save the window shows %q", v.factor.Selected)
+	}
+
+	for label, want := range map[string]string{"IB Key on the phone": "ibkey", "Automatic": "", "Authenticator app (TOTP)": "totp"} {
+		v.factor.SetSelected(label)
+		v.save()
+		if got.SecondFactor != want {
+			t.Errorf("chose %q, saved %q, want %q", label, got.SecondFactor, want)
+		}
+		saved = got
 	}
 }
