@@ -168,9 +168,13 @@ var causes = map[session.Cause]causeText{
 	session.CauseApprovalDenied: {Icon: IconWorking, Line: "Login denied in IBKR Mobile", Title: "The login was denied in IBKR Mobile",
 		What: "The login request was denied on your phone, so ibkr-tray sends no new one by itself.",
 		Do:   doSendAgain},
-	session.CauseApprovalMissed: {Icon: IconWorking, Line: "Login not approved in time", Title: "No approval from IBKR Mobile",
-		What: "The login request on your phone was not approved in time, so ibkr-tray sends no new one by itself.",
-		Do:   doSendAgain},
+	// Missed, or the wait stopped by Cancel login: the keeper's reason
+	// says which.
+	session.CauseApprovalMissed: {Icon: IconWorking, Line: "Login not approved in IBKR Mobile", Title: "No approval from IBKR Mobile",
+		what: func(st runner.Status) string {
+			return firstSentence(orDefault(st.Session.Reason, "The login request on your phone was not approved in time, so ibkr-tray sends no new one by itself."))
+		},
+		Do: doSendAgain},
 }
 
 // Words of the IB Key causes: the popup's, the menu's and the CLI's.

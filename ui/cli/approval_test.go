@@ -111,7 +111,7 @@ func TestLoginWaitSaysDeniedAndMissedApartAndFails(t *testing.T) {
 		want  string
 	}{
 		{session.CauseApprovalDenied, "the login was denied in IBKR Mobile"},
-		{session.CauseApprovalMissed, "the login was not approved in IBKR Mobile in time"},
+		{session.CauseApprovalMissed, "the login was not approved in IBKR Mobile (the wait ran out or was stopped)"},
 	} {
 		t.Run(string(c.cause), func(t *testing.T) {
 			fixClock(t, at)

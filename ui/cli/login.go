@@ -189,7 +189,7 @@ func unanswered(s session.Status) error {
 	case session.CauseApprovalDenied:
 		return errors.New("the login was denied in IBKR Mobile; `ibkr-tray login` sends a new request to your phone")
 	case session.CauseApprovalMissed:
-		return errors.New("the login was not approved in IBKR Mobile in time; `ibkr-tray login` sends a new request to your phone")
+		return errors.New("the login was not approved in IBKR Mobile (the wait ran out or was stopped); `ibkr-tray login` sends a new request to your phone")
 	}
 	return fmt.Errorf("the login needs you: %s", sentence(s.Reason))
 }
