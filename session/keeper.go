@@ -138,6 +138,7 @@ func (o *KeeperOptions) defaults() {
 	def(&o.ManualLoginTimeout, 5*time.Minute)
 	def(&o.ManualPollInterval, 3*time.Second)
 	def(&o.ApprovalWait, login.DefaultApprovalWait)
+	o.SecondFactor = factorOf(o.SecondFactor)
 	if o.MaxFailedInRow <= 0 {
 		o.MaxFailedInRow = 3
 	}
@@ -156,6 +157,15 @@ func (o *KeeperOptions) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+}
+
+// factorOf is f as its constant ("auto", "IBKey" are spellings of them);
+// one the login does not know stays as it is, and the login refuses it.
+func factorOf(f login.SecondFactor) login.SecondFactor {
+	if c, err := login.ParseSecondFactor(string(f)); err == nil {
+		return c
+	}
+	return f
 }
 
 // Keeper keeps the gateway's session alive and recovers it when it is lost,

@@ -145,8 +145,8 @@ func (k *Keeper) reconfigure(s Settings) {
 	if s.ApprovalWait > 0 {
 		k.o.ApprovalWait = s.ApprovalWait
 	}
-	k.o.SecondFactor = s.SecondFactor
-	k.factor.Setting = s.SecondFactor
+	k.o.SecondFactor = factorOf(s.SecondFactor)
+	k.factor.Setting = k.o.SecondFactor
 	k.showFactor()
 	// The settings may name a browser now: look again at the next login.
 	k.latch(func(l *Latches) { l.NoBrowser = "" })

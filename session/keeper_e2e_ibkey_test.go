@@ -102,14 +102,15 @@ func (r *ibkeyRig) waitPush(n int) {
 	}
 }
 
-// waitTickles waits, bounded, until the keeper has tickled n more times:
-// time enough for it to do something by itself, measured by what it did.
-func (r *ibkeyRig) waitTickles(n int) {
+// waitChecks waits, bounded, until the keeper has checked the session n
+// more times (each a tickle IBKR answered, "no session" included): time
+// enough for it to do something by itself, measured by what it did.
+func (r *ibkeyRig) waitChecks(n int) {
 	r.t.Helper()
-	last, seen := r.k.Status().LastTickle, 0
-	r.waitFor(fmt.Sprintf("%d tickles", n), time.Duration(n+2)*5*time.Second, func(s Status) bool {
-		if s.LastTickle.After(last) {
-			last, seen = s.LastTickle, seen+1
+	last, seen := r.k.Status().LastGoodCheck, 0
+	r.waitFor(fmt.Sprintf("%d checks", n), time.Duration(n+2)*5*time.Second, func(s Status) bool {
+		if s.LastGoodCheck.After(last) {
+			last, seen = s.LastGoodCheck, seen+1
 		}
 		return seen >= n
 	})
@@ -174,7 +175,7 @@ func TestIBKeyDeniedIsADenialAndSendsNoNewPush(t *testing.T) {
 		!strings.HasPrefix(s.Reason, "You denied the login in IBKR Mobile") || s.Latches.ApprovalUnanswered != CauseApprovalDenied {
 		t.Errorf("denied: state %v needsYou %v offers %+v latches %+v reason %q", s.State, s.NeedsYou, s.Offers, s.Latches, s.Reason)
 	}
-	r.waitTickles(3)
+	r.waitChecks(3)
 	r.expectLogins(1)
 	r.expectPushes(1, 0, 1)
 }
@@ -189,7 +190,7 @@ func TestIBKeyNeverAnsweredWaitsForTheUser(t *testing.T) {
 		t.Errorf("missed: state %v needsYou %v offers %+v reason %q", s.State, s.NeedsYou, s.Offers, s.Reason)
 	}
 	// Not more than once in a row: no new push by itself.
-	r.waitTickles(4)
+	r.waitChecks(4)
 	r.expectLogins(1)
 	r.expectPushes(1, 0, 0)
 	// Log in sends exactly one new push.
@@ -240,7 +241,7 @@ func TestIBKeyCancelStopsTheWait(t *testing.T) {
 		!strings.Contains(s.Reason, "does not count as a failed login") || !s.Latches.ApprovalUntil.IsZero() {
 		t.Errorf("stopped: state %v latches %+v reason %q", s.State, s.Latches, s.Reason)
 	}
-	r.waitTickles(3)
+	r.waitChecks(3)
 	r.expectLogins(1)
 	r.expectPushes(1, 0, 0)
 }

@@ -134,11 +134,10 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 	pushed := false
 	// until is on the real clock, as the phone's wait is.
 	onApproval := func(until time.Time) {
+		// The attempt stays counted while the phone has it: a crash in
+		// the wait (the next run's recovery) counts, so a crash loop sends
+		// at most the cap's notifications. Every answer takes it back.
 		pushed = true
-		// IBKR accepted the password: whatever the phone answers, this
-		// attempt is no failed login, even if the app dies while waiting.
-		k.cap.abandoned(k.now())
-		k.saveCap()
 		k.log.Info("IBKR sent the IB Key notification; waiting for the approval in IBKR Mobile", "until", until.Format(time.TimeOnly))
 		k.latch(func(l *Latches) { l.ApprovalUntil = until })
 		k.publish(WaitingForApproval, CauseApproveOnPhone, fmt.Sprintf(msgApproveOnPhone, Words(time.Until(until).Round(time.Second))))
