@@ -166,12 +166,12 @@ func TestCancelStopsTheWaitForTheApproval(t *testing.T) {
 	phoneTest(t, func(h *harness, p *fakePhone) {
 		h.waitFor("the notification", 10*time.Second, waitingForTheTap)
 		h.k.CancelLogin()
-		took := h.waitFor("the stopped wait", 10*time.Second, func(s Status) bool { return s.Cause == CauseApprovalMissed })
+		took := h.waitFor("the stopped wait", 10*time.Second, func(s Status) bool { return s.Cause == CauseApprovalCancelled })
 		if took > 5*time.Second { // the check after it keeps IBKR's one tickle a second
 			t.Errorf("the wait ended %v after Cancel, want at once", took)
 		}
 		h.expectStatus("stopped", func(s Status) bool {
-			return s.State == NeedsManualLogin && strings.Contains(s.Reason, "you stopped waiting") &&
+			return s.State == NotAuthenticated && !s.NeedsYou && strings.Contains(s.Reason, "you stopped waiting") &&
 				strings.Contains(s.Reason, "does not count as a failed login") && s.Latches.ApprovalUntil.IsZero()
 		})
 		h.idle(time.Hour)
@@ -184,7 +184,7 @@ func TestCancelStopsTheWaitForTheApproval(t *testing.T) {
 		h.k.LoginInBrowser()
 		h.waitState(WaitingForManualLogin, 5*time.Second)
 		h.k.CancelLogin()
-		h.waitFor("back", 5*time.Second, func(s Status) bool { return s.Cause == CauseApprovalMissed })
+		h.waitFor("back", 5*time.Second, func(s Status) bool { return s.Cause == CauseApprovalCancelled })
 		h.idle(time.Hour)
 		if n := p.pushes(); n != 1 {
 			t.Errorf("%d notifications after the browser's Cancel, want 1", n)

@@ -234,10 +234,10 @@ func TestIBKeyCancelStopsTheWait(t *testing.T) {
 	r.waitPush(1)
 	r.expectWaitingForTheTap(90 * time.Second)
 	r.k.CancelLogin()
-	took := r.waitFor("the stopped wait", 20*time.Second, func(s Status) bool { return s.Cause == CauseApprovalMissed })
+	took := r.waitFor("the stopped wait", 20*time.Second, func(s Status) bool { return s.Cause == CauseApprovalCancelled && !s.NeedsYou })
 	t.Logf("the wait ended %v after Cancel", took.Round(time.Millisecond))
 	s := r.k.Status()
-	if s.State != NeedsManualLogin || !strings.Contains(s.Reason, "you stopped waiting") ||
+	if s.State != NotAuthenticated || !strings.Contains(s.Reason, "you stopped waiting") ||
 		!strings.Contains(s.Reason, "does not count as a failed login") || !s.Latches.ApprovalUntil.IsZero() {
 		t.Errorf("stopped: state %v latches %+v reason %q", s.State, s.Latches, s.Reason)
 	}

@@ -183,7 +183,7 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 				// notification by itself after a Cancel.
 				k.log.Info("the wait for the IB Key approval was stopped; not counted as a failed login")
 				k.approvalProblem = msgApprovalStopped
-				k.latch(func(l *Latches) { l.ApprovalUnanswered = CauseApprovalMissed })
+				k.latch(func(l *Latches) { l.ApprovalUnanswered = CauseApprovalCancelled })
 			}
 			return k.o.TickleInterval
 		}

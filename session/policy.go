@@ -422,7 +422,11 @@ func loginBlocker(in policyInput, asked bool) (d decision, blocked bool) {
 	case l.ApprovalUnanswered != "" && in.MayPush:
 		// Not more than one notification in a row without the user: the
 		// phone may be away, and each one is a prompt on it.
-		return decision{State: NeedsManualLogin, Cause: l.ApprovalUnanswered, Reason: approvalSentence(in)}, true
+		state := NeedsManualLogin
+		if l.ApprovalUnanswered == CauseApprovalCancelled {
+			state = NotAuthenticated // the user's own choice, like a logout: nothing to tell them
+		}
+		return decision{State: state, Cause: l.ApprovalUnanswered, Reason: approvalSentence(in)}, true
 	case !asked && in.Now.Before(l.LoginNotBefore):
 		cause := CauseLoginFailed
 		if in.CodeRefused {
@@ -439,6 +443,8 @@ func approvalSentence(in policyInput) string {
 	switch {
 	case in.Latches.ApprovalUnanswered == CauseApprovalDenied:
 		return msgApprovalDenied
+	case in.Latches.ApprovalUnanswered == CauseApprovalCancelled:
+		return msgApprovalStopped
 	case in.ApprovalProblem != "":
 		return in.ApprovalProblem
 	}
@@ -492,6 +498,8 @@ var causeTable = map[Cause]presentation{
 	CauseApproveOnPhone:      {NeedsYou: true, Offers: Offers{CancelLogin: true}},
 	CauseApprovalDenied:      {NeedsYou: true, Offers: Offers{Login: true, LoginInBrowser: true}},
 	CauseApprovalMissed:      {NeedsYou: true, Offers: Offers{Login: true, LoginInBrowser: true}},
+	// The user stopped the wait: their choice, told nowhere, like a logout.
+	CauseApprovalCancelled: {Offers: Offers{Login: true, LoginInBrowser: true}},
 }
 
 // present is what the status shows for a state and cause: whether a person

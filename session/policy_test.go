@@ -207,13 +207,12 @@ func TestDecide(t *testing.T) {
 		{name: "a denied notification reads as a denial, and no new one goes out",
 			in:    lost(func(in *policyInput) { in.Latches.ApprovalUnanswered = CauseApprovalDenied; in.MayPush = true }),
 			state: NeedsManualLogin, cause: CauseApprovalDenied, do: doWait, reason: "You denied the login in IBKR Mobile"},
-		{name: "a stopped wait for the approval says so",
+		{name: "a stopped wait for the approval says so, quietly, and sends nothing new",
 			in: lost(func(in *policyInput) {
-				in.Latches.ApprovalUnanswered = CauseApprovalMissed
+				in.Latches.ApprovalUnanswered = CauseApprovalCancelled
 				in.MayPush = true
-				in.ApprovalProblem = msgApprovalStopped
 			}),
-			state: NeedsManualLogin, cause: CauseApprovalMissed, do: doWait, reason: "you stopped waiting"},
+			state: NotAuthenticated, cause: CauseApprovalCancelled, do: doWait, reason: "you stopped waiting"},
 		{name: "reauthenticate, which sends no notification, stays the first remedy after an unanswered one",
 			in: lost(func(in *policyInput) {
 				in.Found = foundBrokerageLost
@@ -400,6 +399,8 @@ func TestPresent(t *testing.T) {
 			Latches{ApprovalUntil: policyNow}, false, true, Offers{CancelLogin: true}},
 		{"a denied notification: Log in (one new one) and the browser", NeedsManualLogin, CauseApprovalDenied,
 			Latches{ApprovalUnanswered: CauseApprovalDenied}, false, true, Offers{Login: true, LoginInBrowser: true}},
+		{"a wait the user stopped: nothing to tell, Log in and the browser", NotAuthenticated, CauseApprovalCancelled,
+			Latches{ApprovalUnanswered: CauseApprovalCancelled}, false, false, Offers{Login: true, LoginInBrowser: true}},
 		{"a missed notification: Log in (one new one) and the browser", NeedsManualLogin, CauseApprovalMissed,
 			Latches{ApprovalUnanswered: CauseApprovalMissed}, false, true, Offers{Login: true, LoginInBrowser: true}},
 		{"a missed notification on a full day: the same (Log in falls back to the browser)", NeedsManualLogin, CauseApprovalMissed,

@@ -182,6 +182,7 @@ const (
 	CauseApproveOnPhone      Cause = "approve-on-phone"     // IBKR sent the IB Key notification: approve the login in IBKR Mobile
 	CauseApprovalDenied      Cause = "approval-denied"      // the login was denied in IBKR Mobile; no new notification until you act
 	CauseApprovalMissed      Cause = "approval-missed"      // the notification was not approved in time; no new one until you act
+	CauseApprovalCancelled   Cause = "approval-cancelled"   // the user stopped the wait for the IB Key approval: nothing is sent until they choose Log in
 )
 
 // Offers are the user actions that fit the session's cause now.
@@ -238,7 +239,8 @@ type Latches struct {
 	// ApprovalUntil is set while WaitingForApproval: when the login stops
 	// waiting for the tap in IBKR Mobile.
 	ApprovalUntil time.Time `json:"approvalUntil,omitzero"`
-	// ApprovalUnanswered is CauseApprovalDenied or CauseApprovalMissed
+	// ApprovalUnanswered is CauseApprovalDenied, CauseApprovalMissed or
+	// CauseApprovalCancelled
 	// after an IB Key notification was denied, not answered in time, or
 	// its wait stopped: no automated login sends another by itself until
 	// the user acts (Log in, Retry, changed credentials) or a session

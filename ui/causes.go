@@ -175,6 +175,10 @@ var causes = map[session.Cause]causeText{
 			return firstSentence(orDefault(st.Session.Reason, "The login request on your phone was not approved in time, so ibkr-tray sends no new one by itself."))
 		},
 		Do: doSendAgain},
+	// The user chose Cancel login while the phone had the request: their
+	// own choice, so nothing is told and nothing pops up.
+	session.CauseApprovalCancelled: {Icon: IconStopped, Line: "Login stopped", Title: "Login stopped", Quiet: true,
+		What: "You stopped waiting for the approval in IBKR Mobile.", Do: doSendAgain},
 }
 
 // Words of the IB Key causes: the popup's, the menu's and the CLI's.

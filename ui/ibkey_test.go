@@ -137,12 +137,16 @@ func TestUnansweredApprovalOffersANewRequestAndTheBrowser(t *testing.T) {
 			t.Errorf("%s: %q %q; want it to say no request goes by itself and Log in sends one", st.Session.Cause, what, do)
 		}
 	}
-	// Cancel login during the wait ends in approval-missed too: the
-	// keeper's reason tells it from a wait that ran out.
+	// Cancel login during the wait is the user's own choice: nothing is
+	// told and nothing pops up, and Log in still sends a new request.
 	stopped := approvalMissed()
-	stopped.Session.Reason = "you stopped waiting for the approval in IBKR Mobile; it does not count as a failed login. No new notification is sent by itself: choose Log in to send one, or log in in the browser."
-	if _, what, _ := explain(stopped); what != "You stopped waiting for the approval in IBKR Mobile; it does not count as a failed login." {
-		t.Errorf("after Cancel login the popup says %q", what)
+	stopped.Session.State, stopped.Session.Cause, stopped.Session.NeedsYou = session.NotAuthenticated, session.CauseApprovalCancelled, false
+	stopped.Session.Latches.ApprovalUnanswered = session.CauseApprovalCancelled
+	if needsUser(stopped) || !quiet(stopped) {
+		t.Errorf("after Cancel login: popup %v, quiet %v; want no popup, quiet", needsUser(stopped), quiet(stopped))
+	}
+	if _, _, do := explain(stopped); !strings.Contains(do, "send a new request") {
+		t.Errorf("after Cancel login the popup would say %q; want how to send a new request", do)
 	}
 	if a, b := textFor(session.CauseApprovalDenied).Title, textFor(session.CauseApprovalMissed).Title; a == b {
 		t.Errorf("denied and missed are both titled %q", a)

@@ -26,7 +26,7 @@ func waitingForApproval(at time.Time) session.Status {
 // unansweredApproval is the keeper after a denied or missed request.
 func unansweredApproval(c session.Cause) session.Status {
 	s := inState(session.NeedsManualLogin)
-	s.Cause, s.NeedsYou = c, true
+	s.Cause, s.NeedsYou = c, c != session.CauseApprovalCancelled
 	s.Offers = session.Offers{Login: true, LoginInBrowser: true}
 	s.Latches.ApprovalUnanswered = c
 	return s
@@ -111,7 +111,8 @@ func TestLoginWaitSaysDeniedAndMissedApartAndFails(t *testing.T) {
 		want  string
 	}{
 		{session.CauseApprovalDenied, "the login was denied in IBKR Mobile"},
-		{session.CauseApprovalMissed, "the login was not approved in IBKR Mobile (the wait ran out or was stopped)"},
+		{session.CauseApprovalMissed, "the login was not approved in IBKR Mobile in time"},
+		{session.CauseApprovalCancelled, "the wait for the approval in IBKR Mobile was stopped"},
 	} {
 		t.Run(string(c.cause), func(t *testing.T) {
 			fixClock(t, at)

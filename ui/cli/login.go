@@ -189,17 +189,21 @@ func unanswered(s session.Status) error {
 	case session.CauseApprovalDenied:
 		return errors.New("the login was denied in IBKR Mobile; `ibkr-tray login` sends a new request to your phone")
 	case session.CauseApprovalMissed:
-		return errors.New("the login was not approved in IBKR Mobile (the wait ran out or was stopped); `ibkr-tray login` sends a new request to your phone")
+		return errors.New("the login was not approved in IBKR Mobile in time; `ibkr-tray login` sends a new request to your phone")
+	case session.CauseApprovalCancelled:
+		return errors.New("the wait for the approval in IBKR Mobile was stopped (Cancel login); `ibkr-tray login` sends a new request to your phone")
 	}
 	return fmt.Errorf("the login needs you: %s", sentence(s.Reason))
 }
 
 // stuck reports whether waiting longer cannot help: the keeper, since the
-// command was sent, says a person must act, and it is not waiting for the
-// user's own browser login.
+// command was sent, says a person must act (or the IB Key wait was
+// stopped, which needs nobody but ends the login), and it is not waiting
+// for the user's own browser login.
 func stuck(st runner.Status, sent time.Time) bool {
 	s := st.Session
-	return s.NeedsYou && !s.Offers.CancelLogin && !s.LoginRunning && !s.Since.Before(sent)
+	needs := s.NeedsYou || s.Cause == session.CauseApprovalCancelled
+	return needs && !s.Offers.CancelLogin && !s.LoginRunning && !s.Since.Before(sent)
 }
 
 // offers are the commands that do what the app offers now.

@@ -161,7 +161,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
-	for s := session.GatewayDown; s <= session.WaitingForManualLogin; s++ {
+	for s := session.GatewayDown; s <= session.WaitingForApproval; s++ {
 		gauge(descSessionState, one(st.Session.State == s), s.String())
 	}
 	for s := gateway.Stopped; s <= gateway.Failed; s++ {
