@@ -25,6 +25,10 @@ type Event struct {
 	Ready                bool   `json:"ready"`
 	// NeedsYou: a human must act; nothing brings the session back alone.
 	NeedsYou bool `json:"needsYou"`
+	// ApprovalUntil is set while an IB Key request waits for the user's
+	// tap in IBKR Mobile: when the app stops waiting. A phone
+	// notification service can show it ("approve by 14:05").
+	ApprovalUntil time.Time `json:"approvalUntil,omitzero"`
 	// Text is the change in one sentence, for chat services and phone
 	// notifications that show a "text" field.
 	Text string `json:"text"`
@@ -33,14 +37,15 @@ type Event struct {
 // newEvent describes the change from prev to cur (prev nil: the first).
 func newEvent(profile string, prev *Status, cur Status, now time.Time) Event {
 	e := Event{
-		Time:         now.UTC(),
-		Profile:      profile,
-		State:        cur.Session.State.String(),
-		GatewayState: cur.Gateway.State.String(),
-		Cause:        string(cur.Session.Cause),
-		Reason:       cur.Session.Reason,
-		Ready:        cur.Session.Ready(now),
-		NeedsYou:     cur.Session.NeedsYou,
+		Time:          now.UTC(),
+		Profile:       profile,
+		State:         cur.Session.State.String(),
+		GatewayState:  cur.Gateway.State.String(),
+		Cause:         string(cur.Session.Cause),
+		Reason:        cur.Session.Reason,
+		Ready:         cur.Session.Ready(now),
+		NeedsYou:      cur.Session.NeedsYou,
+		ApprovalUntil: cur.Session.Latches.ApprovalUntil.UTC(),
 	}
 	if prev != nil {
 		e.Previous = prev.Session.State.String()
@@ -54,6 +59,9 @@ func newEvent(profile string, prev *Status, cur Status, now time.Time) Event {
 	fmt.Fprintf(&b, ", the gateway is %s", e.GatewayState)
 	if e.NeedsYou {
 		b.WriteString("; you must act")
+	}
+	if !e.ApprovalUntil.IsZero() {
+		fmt.Fprintf(&b, ": approve the login in IBKR Mobile by %s UTC", e.ApprovalUntil.Format("15:04:05"))
 	}
 	if e.Reason != "" {
 		b.WriteString(": " + e.Reason)
@@ -75,6 +83,7 @@ func (e Event) env() []string {
 		"IBKR_TRAY_NEEDS_YOU=" + oneZero(e.NeedsYou),
 		"IBKR_TRAY_PROFILE=" + e.Profile,
 		"IBKR_TRAY_TIME=" + e.Time.Format(time.RFC3339),
+		"IBKR_TRAY_APPROVAL_UNTIL=" + rfc3339OrEmpty(e.ApprovalUntil),
 	}
 }
 
@@ -83,4 +92,12 @@ func oneZero(b bool) string {
 		return "1"
 	}
 	return "0"
+}
+
+// rfc3339OrEmpty writes t in RFC 3339, or "" for no time.
+func rfc3339OrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339)
 }

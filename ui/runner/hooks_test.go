@@ -4,10 +4,12 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -255,5 +257,25 @@ func TestHookTellsWhenAHumanMustAct(t *testing.T) {
 	})
 	if _, body := get(t, r, "GET", "/metrics"); !strings.Contains(body, "\nibkr_tray_ready 1") || !strings.Contains(body, "\nibkr_tray_needs_you 0") {
 		t.Errorf("/metrics after the session came back:\n%s", body)
+	}
+}
+
+// TestEventCarriesTheApprovalDeadline: while an IB Key request waits for
+// the tap, hooks and webhooks get when the wait ends; otherwise nothing.
+func TestEventCarriesTheApprovalDeadline(t *testing.T) {
+	now := time.Date(2026, 12, 2, 14, 3, 0, 0, time.UTC)
+	var cur Status
+	cur.Session.State, cur.Session.Cause, cur.Session.NeedsYou = session.WaitingForApproval, session.CauseApproveOnPhone, true
+	cur.Session.Latches.ApprovalUntil = now.Add(2 * time.Minute)
+	e := newEvent("live", nil, cur, now)
+	if !slices.Contains(e.env(), "IBKR_TRAY_APPROVAL_UNTIL=2026-12-02T14:05:00Z") ||
+		!strings.Contains(e.Text, "approve the login in IBKR Mobile by 14:05:00 UTC") {
+		t.Errorf("waiting for the tap: env %q, text %q", e.env(), e.Text)
+	}
+	cur.Session.State, cur.Session.Cause, cur.Session.NeedsYou = session.Authenticated, "", false
+	cur.Session.Latches.ApprovalUntil = time.Time{}
+	e = newEvent("live", nil, cur, now)
+	if b, _ := json.Marshal(e); !slices.Contains(e.env(), "IBKR_TRAY_APPROVAL_UNTIL=") || strings.Contains(string(b), "approvalUntil") {
+		t.Errorf("authenticated: env %q, JSON %s", e.env(), b)
 	}
 }

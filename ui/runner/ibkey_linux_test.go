@@ -58,6 +58,10 @@ func TestHeadlessIBKeyAsksTheWebhookToApproveOnThePhone(t *testing.T) {
 	if e.State != "WaitingForApproval" || !e.NeedsYou || !strings.Contains(e.Text, "you must act") || !strings.Contains(e.Text, "IBKR Mobile") {
 		t.Errorf("the webhook got %+v", e)
 	}
+	if left := time.Until(e.ApprovalUntil); left <= 0 || left > time.Minute ||
+		!strings.Contains(e.Text, "approve the login in IBKR Mobile by "+e.ApprovalUntil.Format("15:04:05")) {
+		t.Errorf("the webhook's deadline: approvalUntil in %v, text %q", left, e.Text)
+	}
 	s := r.Status().Session
 	if left := time.Until(s.Latches.ApprovalUntil); s.SecondFactor != "ibkey" || left <= 0 || left > time.Minute {
 		t.Errorf("while waiting: factor %q, approval until in %v (want within the 1m setting)", s.SecondFactor, left)
