@@ -17,6 +17,17 @@ import (
 // sslCert (the gateway resolves it relative to root/).
 const KeystoreName = "ibkr-tray.jks"
 
+// KeystoreFor is a profile's keystore name: each profile has its own CA
+// and keystore password, so two profiles sharing one gateway folder must
+// not write the same file ("ibkr-tray-PROFILE.jks"; the default profile
+// keeps KeystoreName).
+func KeystoreFor(profile string) string {
+	if profile == "" || profile == "default" {
+		return KeystoreName
+	}
+	return "ibkr-tray-" + profile + ".jks"
+}
+
 // Files in the state folder's tls/ sub-folder.
 const (
 	dirName       = "tls"
@@ -45,11 +56,17 @@ type Result struct {
 // gateway distribution's root/ folder) under a new random password. Keys
 // and the keystore are mode 0600.
 func Setup(stateDir, rootDir string, now time.Time) (Result, error) {
+	return SetupKeystore(stateDir, rootDir, KeystoreName, now)
+}
+
+// SetupKeystore is Setup writing the keystore as rootDir/keystore
+// (KeystoreFor the profile).
+func SetupKeystore(stateDir, rootDir, keystore string, now time.Time) (Result, error) {
 	dir := filepath.Join(stateDir, dirName)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Result{}, fmt.Errorf("cannot make the folder %s for the local certificate authority: %w", dir, err)
 	}
-	r := Result{CAFile: filepath.Join(dir, caFile), Keystore: filepath.Join(rootDir, KeystoreName)}
+	r := Result{CAFile: filepath.Join(dir, caFile), Keystore: filepath.Join(rootDir, keystore)}
 	ca, err := loadPair(dir, caFile, caKeyFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

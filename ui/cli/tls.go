@@ -33,7 +33,9 @@ func runTLS(args []string, stdout, stderr io.Writer, now func() time.Time) int {
 Makes a local certificate authority in the profile's state folder, a
 certificate for localhost, 127.0.0.1 and ::1 signed by it, and a keystore
 the gateway serves it from (root/`+localca.KeystoreName+`, named with its random
-password in root/`+gateway.PortConf+`; your conf.yaml is not changed). Run
+password in root/`+gateway.PortConf+`; for a profile P other than the default,
+root/`+localca.KeystoreFor("P")+` and root/`+gateway.OverlayName("P")+`, so profiles
+sharing a folder keep theirs apart; your conf.yaml is not changed). Run
 it again to renew the certificate: it is replaced when less than 30 days
 are left. Programs then verify the gateway with the CA file it prints.
 
@@ -88,7 +90,8 @@ func tlsSetup(profile, dir string, stdout, stderr io.Writer, now time.Time) erro
 	if err != nil {
 		return err
 	}
-	res, err := localca.Setup(paths.StateDir, filepath.Join(d.Dir, "root"), now)
+	keystore := localca.KeystoreFor(paths.Profile)
+	res, err := localca.SetupKeystore(paths.StateDir, filepath.Join(d.Dir, "root"), keystore, now)
 	if err != nil {
 		return err
 	}
@@ -99,7 +102,7 @@ func tlsSetup(profile, dir string, stdout, stderr io.Writer, now time.Time) erro
 	if port == 0 {
 		port = d.Port
 	}
-	conf, err := gateway.WriteProfileOverlay(d, paths.Profile, port, &gateway.Keystore{File: localca.KeystoreName, Password: res.Password})
+	conf, err := gateway.WriteProfileOverlay(d, paths.Profile, port, &gateway.Keystore{File: keystore, Password: res.Password})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/gateway/localca"
 	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
@@ -132,5 +133,37 @@ func TestTLSWithoutSetupOrGatewaySaysWhatToDo(t *testing.T) {
 	errs.Reset()
 	if code := runTLS([]string{"setup"}, &out, &errs, time.Now); code != 1 || !strings.Contains(errs.String(), "no gateway folder is configured; pass --gateway-dir") {
 		t.Errorf("no gateway folder: exit %d, %q", code, errs.String())
+	}
+}
+
+// Two profiles sharing one gateway folder each run `tls setup`: each has
+// its own CA, so each gets its own keystore and conf copy, and the second
+// setup leaves the first's keystore (and password) working.
+func TestTLSSetupOfTwoProfilesSharingAFolderKeepsBoth(t *testing.T) {
+	headlessEnv(t)
+	dir, _ := simDist(t)
+	var out, errs bytes.Buffer
+	for _, p := range []string{"default", "paper"} {
+		if code := runTLS([]string{"setup", "--profile", p, "--gateway-dir", dir}, &out, &errs, time.Now); code != 0 {
+			t.Fatalf("%s: exit %d: %s", p, code, errs.String())
+		}
+	}
+	d, err := gateway.CheckDist(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]bool{}
+	for _, p := range []string{"default", "paper"} {
+		ks, err := gateway.ReadProfileOverlayKeystore(d, p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		files[ks.File] = true
+		if _, err := localca.LoadKeystore(filepath.Join(dir, "root", ks.File), ks.Password); err != nil {
+			t.Errorf("%s: its keystore %s does not open with its password: %v", p, ks.File, err)
+		}
+	}
+	if !files[localca.KeystoreName] || !files["ibkr-tray-paper.jks"] {
+		t.Errorf("the profiles' keystores are %v; want %s and ibkr-tray-paper.jks", files, localca.KeystoreName)
 	}
 }
