@@ -75,7 +75,13 @@ func (k *Keeper) checkOnce(ctx context.Context) sessionCheck {
 	k.lastTickleCall = time.Now()
 	t, err := k.api.Tickle(ctx)
 	if err != nil {
-		return k.classify(ctx, err)
+		c := k.classify(ctx, err)
+		if c.found == foundNoSession {
+			// No SSO login: the expiry of the last one means nothing now
+			// (`ibkr-tray status` said "SSO expires in 23 hours").
+			k.update(func(s *Status) { s.SSOExpires = time.Time{} })
+		}
+		return c
 	}
 	k.tickled(t)
 	auth := t.Auth

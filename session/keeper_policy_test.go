@@ -408,3 +408,15 @@ func TestReconfigureAppliesTheCapsAtOnce(t *testing.T) {
 			h.expectStatus("the new cap", func(s Status) bool { return s.Cause == CauseCapInRow && s.FailedLoginsInRow == 1 })
 		})
 }
+
+// A session that ended keeps no SSO expiry: `ibkr-tray status` said "SSO
+// expires in 23 hours" after IBKR had ended the login.
+func TestAnEndedSessionHasNoSSOExpiry(t *testing.T) {
+	policyTest(t, func() *fakeGateway { return newFakeGateway().loggedIn() }, []error{loginErr(login.BadCredentials, 0)}, nil, func(h *harness) {
+		h.waitState(Authenticated, time.Second)
+		h.expectStatus("an expiry while logged in", func(s Status) bool { return !s.SSOExpires.IsZero() })
+		h.gw.set(func(f *fakeGateway) { f.sso, f.brokerage = false, false })
+		h.waitFor("the rejected login", time.Minute, func(s Status) bool { return s.Cause == CauseBadCredentials })
+		h.expectStatus("no expiry once the login is gone", func(s Status) bool { return s.SSOExpires.IsZero() })
+	})
+}
