@@ -133,9 +133,12 @@ func (t *trayApp) updatePopup(st runner.Status) {
 		t.popupCause = ""
 	}
 	t.popup.show(st)
+	if t.shell != nil { // several profiles: say whose
+		t.popup.title.SetText(t.named(t.popup.title.Text))
+	}
 	if cause != t.popupCause {
 		t.popupCause = cause
-		t.popupWin.SetTitle(textFor(cause).Title)
+		t.popupWin.SetTitle(t.named(textFor(cause).Title))
 		t.popupWin.Resize(t.popup.fit())
 	}
 	if !t.popupOpen {

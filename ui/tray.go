@@ -52,6 +52,9 @@ type trayOptions struct {
 	// Do runs a func on the UI goroutine (fyne.Do). Fyne's test driver
 	// runs it on the caller's goroutine, so tests pass a serialising one.
 	Do func(func())
+	// Problem, when not "", is why this profile does not start (another
+	// copy runs it; it collides with another profile). Several profiles only.
+	Problem string
 }
 
 // trayApp is the tray icon, its menu and the windows. Its fields are owned
@@ -103,6 +106,10 @@ type trayApp struct {
 	// change of the saved settings; the demo's own credential store.
 	settingsView *settingsView
 	demoStore    secrets.Store
+
+	// shell, when not nil, owns the tray icon, menu and status window:
+	// this is one of several profiles. Set before setup, then fixed.
+	shell *trayShell
 }
 
 func newTrayApp(ctx context.Context, a fyne.App, o trayOptions) *trayApp {
@@ -167,6 +174,12 @@ func (t *trayApp) start() {
 func (t *trayApp) apply(st runner.Status, output []string) {
 	t.last, t.output = st, output
 	t.timeline.Observe(st, t.o.Now())
+	if t.shell != nil {
+		t.shell.refresh()
+		t.refreshStatus()
+		t.updatePopup(st)
+		return
+	}
 	t.rebuildMenu()
 	if s := iconFor(st); s != t.lastIcon {
 		t.lastIcon = s
@@ -198,6 +211,10 @@ func (t *trayApp) refreshStatus() {
 // click the host sends for an item of the old menu is lost ("systray
 // error: no menu item with ID 458").
 func (t *trayApp) rebuildMenu() {
+	if t.shell != nil {
+		t.shell.refresh()
+		return
+	}
 	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
 	items := menuModelFor(t.last, menuContext{Autostart: installed, NotSetUp: t.notSetUp()})
 	if t.menu == nil || !slices.Equal(items, t.menuItems) {
@@ -288,6 +305,15 @@ func (t *trayApp) logout() {
 	if t.backend != nil {
 		t.backend.Logout()
 	}
+}
+
+// named puts the profile's name before a title when there are several
+// ("live: IBKR login needed").
+func (t *trayApp) named(title string) string {
+	if t.shell == nil {
+		return title
+	}
+	return t.o.Paths.Profile + ": " + title
 }
 
 // notSetUp reports whether there is nothing to run yet: no gateway folder

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
@@ -36,6 +37,11 @@ func (t *trayApp) startBackend() {
 			cancel()
 			t.o.Do(func() {
 				t.o.Log.Error("the gateway could not be started", "err", err)
+				var running *runner.AlreadyRunningError
+				if t.shell != nil && errors.As(err, &running) {
+					// One of several: its section says so; the others run.
+					t.o.Problem = alreadyRunningText(running)
+				}
 				t.apply(stoppedStatus(capitalise(err.Error())), nil)
 			})
 			return
@@ -131,6 +137,7 @@ func (t *trayApp) queue(ns []Notification) {
 		return
 	}
 	for _, n := range ns {
+		n.Title = t.named(n.Title)
 		select {
 		case t.notes <- n:
 		default:

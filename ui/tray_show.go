@@ -9,12 +9,21 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
+// newStatus makes this profile's status view.
+func (t *trayApp) newStatus() *statusView {
+	return newStatusView(statusActions{
+		Login: t.login, Logout: t.logout, Restart: t.restart,
+		OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount, Do: t.do,
+	})
+}
+
 func (t *trayApp) showStatus() {
+	if t.shell != nil { // one window, a tab per profile
+		t.shell.showStatus(t)
+		return
+	}
 	if t.statusWin == nil {
-		t.status = newStatusView(statusActions{
-			Login: t.login, Logout: t.logout, Restart: t.restart,
-			OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount, Do: t.do,
-		})
+		t.status = t.newStatus()
 		t.statusWin = t.app.NewWindow("ibkr-tray status")
 		t.statusWin.Resize(fyne.NewSize(560, 760))
 		if t.o.NoTray != "" {
@@ -35,6 +44,10 @@ func (t *trayApp) showStatus() {
 
 // closeStatus closes the status window; the next showStatus makes a new one.
 func (t *trayApp) closeStatus() {
+	if t.shell != nil {
+		t.shell.closeStatus()
+		return
+	}
 	t.statusVisible.Store(false)
 	t.statusWin.Close()
 	t.statusWin, t.status = nil, nil

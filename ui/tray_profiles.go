@@ -1,0 +1,160 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+)
+
+// profileFlag is the repeatable --profile.
+type profileFlag []string
+
+func (p *profileFlag) String() string { return strings.Join(*p, ",") }
+func (p *profileFlag) Set(s string) error {
+	if !slices.Contains(*p, s) {
+		*p = append(*p, s)
+	}
+	return nil
+}
+
+// apartProfile is one profile as the collision check sees it.
+type apartProfile struct {
+	Paths  config.Paths
+	Config config.Config
+}
+
+// listProfiles and checkApart are ui/profiles' List and CheckApart; the
+// stand-ins below read the same files until that package is merged.
+var (
+	listProfiles = listProfileFiles
+	checkApart   = checkProfilesApart
+)
+
+// listProfileFiles lists the profiles that have a settings file: default
+// first if it has one, then the others by name.
+func listProfileFiles() ([]string, error) {
+	def, err := config.PathsFor(config.DefaultProfile)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if _, err := os.Stat(def.ConfigFile); err == nil {
+		names = append(names, config.DefaultProfile)
+	}
+	entries, _ := os.ReadDir(filepath.Join(filepath.Dir(def.ConfigFile), "profiles"))
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(def.ConfigFile), "profiles", e.Name(), "config.json")); err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// checkProfilesApart says which profiles would collide: the same status
+// address, or the same gateway folder and port.
+func checkProfilesApart(ps []apartProfile) []string {
+	var out []string
+	for i := range ps {
+		for j := range i {
+			a, b := ps[j], ps[i]
+			if a.Config.StatusAddr != "" && a.Config.StatusAddr == b.Config.StatusAddr {
+				out = append(out, fmt.Sprintf("Profiles %s and %s use the same status address %s.", a.Paths.Profile, b.Paths.Profile, a.Config.StatusAddr))
+			}
+			if a.Config.GatewayDir != "" && a.Config.GatewayDir == b.Config.GatewayDir && a.Config.Port == b.Config.Port {
+				port := "its port"
+				if a.Config.Port != 0 {
+					port = "port " + strconv.Itoa(a.Config.Port)
+				}
+				out = append(out, fmt.Sprintf("Profiles %s and %s run the gateway in %s on %s.", a.Paths.Profile, b.Paths.Profile, a.Config.GatewayDir, port))
+			}
+		}
+	}
+	return out
+}
+
+// pickedProfile is one profile to run, as start-up found it.
+type pickedProfile struct {
+	Paths    config.Paths
+	Config   config.Config
+	Warnings []string
+	Problem  string // why it does not start ("" = it starts)
+}
+
+// pickProfiles opens each named profile's settings and decides which
+// start: one whose lock another copy holds, or that collides with a
+// profile before it, stays stopped and says why. An unreadable settings
+// file or a bad name is an error.
+func pickProfiles(names []string, otherCopy func(config.Paths) string) ([]pickedProfile, error) {
+	var out []pickedProfile
+	var apart []apartProfile
+	for _, name := range names {
+		paths, err := config.PathsFor(name)
+		if err != nil {
+			return nil, err
+		}
+		cfg, warnings, err := config.Open(paths.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: %w", name, err)
+		}
+		p := pickedProfile{Paths: paths, Config: cfg, Warnings: warnings}
+		if msg := otherCopy(paths); msg != "" {
+			p.Problem = msg
+		} else if s := checkApart(append(slices.Clone(apart), apartProfile{paths, cfg})); len(s) > 0 {
+			p.Problem = strings.Join(s, " ") + " It does not start until that is changed in Settings."
+		} else {
+			apart = append(apart, apartProfile{paths, cfg})
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// runProfiles runs several profiles in one tray until the app quits.
+func runProfiles(ctx context.Context, ps []pickedProfile, demo bool, log *slog.Logger, stdout, stderr io.Writer) int {
+	noTray := trayMissing()
+	if demo {
+		fmt.Fprintln(stdout, demoBanner(noTray))
+	}
+	a := newFyneApp()
+	var ts []*trayApp
+	for _, p := range ps {
+		for _, w := range p.Warnings {
+			fmt.Fprintf(stderr, "ibkr-tray: profile %s: %s\n", p.Paths.Profile, w)
+		}
+		t := newTrayApp(ctx, a, trayOptions{
+			Paths: p.Paths, Config: p.Config, Demo: demo, Deps: defaultDeps(p.Config.SecretsFile),
+			// One entry starts them all: ibkr-tray with no --profile.
+			Autostart: autostart.Entry{Profile: config.DefaultProfile},
+			Log:       log.With("profile", p.Paths.Profile), NoTray: noTray, Problem: p.Problem,
+		})
+		t.tellSettingsWarnings(p.Warnings)
+		ts = append(ts, t)
+	}
+	if trayHook != nil {
+		trayHook(ts[0])
+	}
+	s := newTrayShell(a, ts)
+	go func() { // SIGINT, SIGTERM and SIGHUP quit like the menu's Quit
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	s.setup()
+	a.Lifecycle().SetOnStarted(s.start)
+	a.Run()
+	return s.shutdown(stopTimeout)
+}
+
+// demoProfiles are the demo's profiles: one until runner's demo kinds
+// exist (branch profiles), then live and paper side by side.
+func demoProfiles() []string { return []string{config.DefaultProfile} }

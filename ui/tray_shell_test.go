@@ -1,0 +1,300 @@
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/ibkr-tray/ibkr-tray/gateway"
+	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+)
+
+func TestWorstIconOrdersAttentionProblemWorkingOK(t *testing.T) {
+	for _, tc := range []struct {
+		in   []IconState
+		want IconState
+	}{
+		{nil, IconOK},
+		{[]IconState{IconOK, IconOK}, IconOK},
+		{[]IconState{IconOK, IconWorking}, IconWorking},
+		{[]IconState{IconWorking, IconStopped}, IconStopped},
+		{[]IconState{IconStopped, IconOK, IconWorking}, IconStopped},
+		{[]IconState{IconStopped, IconAttention}, IconAttention},
+		{[]IconState{IconAttention, IconOK}, IconAttention},
+	} {
+		if got := worstIcon(tc.in...); got != tc.want {
+			t.Errorf("worstIcon(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// shellLines is a shell model as the tray tests write menus.
+func shellLines(items []shellItem) string {
+	var b strings.Builder
+	for _, it := range items {
+		switch {
+		case it.separator():
+			b.WriteString("-")
+		case it.Checked:
+			b.WriteString("[x] " + it.Label)
+		case !it.Enabled:
+			b.WriteString("(" + it.Label + ")")
+		default:
+			b.WriteString(it.Label)
+		}
+		b.WriteString("|")
+	}
+	return b.String()
+}
+
+func TestShellMenuHasASectionPerProfileThenTheSharedItems(t *testing.T) {
+	live := authenticated()
+	live.Session.SelectedAccount = "U1234567"
+	paper := noCredentials()
+	got := shellMenuModel([]profileMenu{{Name: "live", Status: live}, {Name: "paper", Status: paper}}, true)
+	want := "(live: Authenticated (U1234567))|(Log in)|Open gateway page|Restart gateway|Status…|-|" +
+		"(paper: Login needed)|(Log in)|Log in in the browser|Open Settings…|Open gateway page|Restart gateway|Status…|-|" +
+		"Settings…|[x] Start at login|-|Quit and stop the gateways|"
+	if s := shellLines(got); s != want {
+		t.Errorf("menu\n got %s\nwant %s", s, want)
+	}
+	// Each profile's items act on that profile, the shared ones on none.
+	for _, it := range got {
+		switch {
+		case strings.HasPrefix(it.Label, "paper:"), it.Action == ActLoginInBrowser:
+			if it.Profile != 1 {
+				t.Errorf("%q acts on profile %d, want 1 (paper)", it.Label, it.Profile)
+			}
+		case it.Action == ActSettings, it.Action == ActQuit:
+			if it.Profile != sharedItem {
+				t.Errorf("%q acts on profile %d, want none", it.Label, it.Profile)
+			}
+		}
+	}
+}
+
+func TestShellMenuShowsAProfileThatDidNotStart(t *testing.T) {
+	other := "ibkr-tray is already running for profile paper (pid 77). Use its icon in the tray, or quit it first."
+	got := shellLines(shellMenuModel([]profileMenu{
+		{Name: "live", Status: authenticated()},
+		{Name: "paper", Status: stoppedStatus(other), Problem: other},
+		{Name: "new", Status: stoppedStatus("Not started yet."), NotSetUp: true},
+	}, false))
+	want := "(live: Authenticated as U1234567)|(Log in)|Open gateway page|Restart gateway|Status…|-|" +
+		"(paper: Not started)|(ibkr-tray is already running for profile paper (pid 77).)|Status…|-|" +
+		"(new: Not set up)|(Log in)|(Open gateway page)|Set up the gateway…|Status…|-|" +
+		"Settings…|Start at login|-|Quit and stop the gateway|"
+	if got != want {
+		t.Errorf("menu\n got %s\nwant %s", got, want)
+	}
+	if icon := worstIcon(iconForProfile(profileMenu{Status: authenticated()}), iconForProfile(profileMenu{Problem: other})); icon != IconStopped {
+		t.Errorf("icon %v with a profile not started, want %v", icon, IconStopped)
+	}
+}
+
+func TestShellTooltipListsEachProfile(t *testing.T) {
+	live := authenticated()
+	live.Session.SelectedAccount = "U1234567"
+	got := shellTooltip([]profileMenu{{Name: "live", Status: live}, {Name: "paper", Status: snap(gateway.Starting, session.GatewayDown)}})
+	if want := "ibkr-tray\nlive: Authenticated (U1234567)\npaper: Gateway starting…"; got != want {
+		t.Errorf("tooltip %q, want %q", got, want)
+	}
+}
+
+// shellHarness is two profiles, live and paper, in one tray, each with a
+// fake backend.
+type shellHarness struct {
+	t        *testing.T
+	shell    *trayShell
+	trays    []*trayApp
+	backends []*fakeBackend
+	notes    []*recordingNotifier
+	ui       *serialUI
+}
+
+func newShellHarness(t *testing.T, names ...string) *shellHarness {
+	a := test.NewTempApp(t)
+	h := &shellHarness{t: t, ui: &serialUI{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	auto := &fakeAutostart{}
+	for _, name := range names {
+		fb := newFakeBackend(stoppedStatus("starting"))
+		notes := &recordingNotifier{}
+		cfg := config.Default()
+		cfg.GatewayDir = "/home/ann/clientportal-" + name
+		tr := newTrayApp(ctx, a, trayOptions{
+			Paths:  config.Paths{Profile: name, ConfigFile: t.TempDir() + "/config.json", StateDir: t.TempDir()},
+			Config: cfg, Deps: testDeps(), Notifier: notes, Autostart: auto, Now: fixedNow,
+			Log: slog.New(slog.DiscardHandler), NoTray: "test",
+			Start: func(ctx context.Context, _ BackendOptions) (Started, error) { return fakeStarted(ctx, fb), nil },
+			Do:    h.ui.do,
+		})
+		h.trays, h.backends, h.notes = append(h.trays, tr), append(h.backends, fb), append(h.notes, notes)
+	}
+	// NoTray "test" keeps the shell off the system tray; it shows the
+	// status window at start, as without a tray, with a tab per profile.
+	h.shell = newTrayShell(a, h.trays)
+	t.Cleanup(func() {
+		cancel()
+		if code := h.shell.shutdown(stopTimeout); code != 0 {
+			t.Errorf("shutdown: %d", code)
+		}
+	})
+	h.ui.do(func() {
+		h.shell.setup()
+		h.shell.start()
+	})
+	return h
+}
+
+func (h *shellHarness) menu() string {
+	var s string
+	h.ui.do(func() { s = fyneMenuLines(h.shell.menu) })
+	return s
+}
+
+func fyneMenuLines(m *fyne.Menu) string {
+	var b strings.Builder
+	for _, it := range m.Items {
+		switch {
+		case it.IsSeparator:
+			b.WriteString("-")
+		case it.Checked:
+			b.WriteString("[x] " + it.Label)
+		case it.Disabled:
+			b.WriteString("(" + it.Label + ")")
+		default:
+			b.WriteString(it.Label)
+		}
+		b.WriteString("|")
+	}
+	return b.String()
+}
+
+// click clicks the nth enabled item labelled so (0: the first).
+func (h *shellHarness) click(label string, nth int) {
+	h.t.Helper()
+	var found bool
+	h.ui.do(func() {
+		for _, it := range h.shell.menu.Items {
+			if it.Label == label && !it.Disabled {
+				if nth == 0 {
+					found = true
+					it.Action()
+					return
+				}
+				nth--
+			}
+		}
+	})
+	if !found {
+		h.t.Fatalf("no enabled menu item %q in %s", label, h.menu())
+	}
+}
+
+func TestShellFaultOnOneProfileTurnsOnlyItsSection(t *testing.T) {
+	h := newShellHarness(t, "live", "paper")
+	live, paper := authenticated(), authenticated()
+	live.Session.SelectedAccount, paper.Session.SelectedAccount = "U1234567", "DU7654321"
+	h.backends[0].set(live)
+	h.backends[1].set(paper)
+	both := "(live: Authenticated (U1234567))|(Log in)|Open gateway page|Restart gateway|Status…|-|" +
+		"(paper: Authenticated (DU7654321))|(Log in)|Open gateway page|Restart gateway|Status…|-|"
+	eventually(t, "both authenticated", func() bool { return strings.HasPrefix(h.menu(), both) })
+	var icon IconState
+	h.ui.do(func() { icon = h.shell.lastIcon })
+	if icon != IconOK {
+		t.Errorf("icon %v with both authenticated, want OK", icon)
+	}
+	var before *fyne.Menu
+	h.ui.do(func() { before = h.shell.menu })
+
+	// A snapshot that changes nothing the menu shows keeps the menu (a
+	// click the host sends for an item of the old one would be lost).
+	again := live
+	again.Session.LastTickle = fixedNow()
+	h.backends[0].set(again)
+	eventually(t, "the tickle seen", func() bool {
+		var seen bool
+		h.ui.do(func() { seen = h.trays[0].last.Session.LastTickle.Equal(fixedNow()) })
+		return seen
+	})
+	var same bool
+	h.ui.do(func() { same = before == h.shell.menu })
+	if !same {
+		t.Error("a tickle replaced the menu")
+	}
+
+	h.backends[1].set(noCredentials())
+	eventually(t, "paper needs a login", func() bool { return strings.Contains(h.menu(), "(paper: Login needed)") })
+	if m := h.menu(); !strings.HasPrefix(m, "(live: Authenticated (U1234567))|") {
+		t.Errorf("live's section changed with paper's fault: %s", m)
+	}
+	h.ui.do(func() { icon = h.shell.lastIcon })
+	if icon != IconAttention {
+		t.Errorf("icon %v with paper needing a login, want Attention", icon)
+	}
+	eventually(t, "paper's notification", func() bool {
+		return strings.Join(h.notes[1].titles(), ",") == "paper: IBKR login needed"
+	})
+	if got := h.notes[0].titles(); len(got) != 0 {
+		t.Errorf("live told %v; nothing happened to it", got)
+	}
+	var popupTitle, winTitle string
+	eventually(t, "paper's popup", func() bool {
+		h.ui.do(func() {
+			if h.trays[1].popupOpen {
+				popupTitle, winTitle = h.trays[1].popup.title.Text, h.trays[1].popupWin.Title()
+			}
+		})
+		return popupTitle != ""
+	})
+	if !strings.HasPrefix(popupTitle, "paper: ") || !strings.HasPrefix(winTitle, "paper: ") {
+		t.Errorf("popup title %q, window %q; want both to name paper", popupTitle, winTitle)
+	}
+
+	// The second Log in in the browser is paper's (live has none) and
+	// reaches paper's backend alone.
+	h.click(labelLoginBrowser, 0)
+	h.backends[1].waitCall(t, "LoginInBrowser")
+	if got := h.backends[0].commands(); len(got) != 0 {
+		t.Errorf("live's backend heard %v", got)
+	}
+	// Restart gateway in live's section restarts live's gateway only.
+	h.click(labelRestart, 0)
+	h.backends[0].waitCall(t, "RestartGateway")
+}
+
+func TestShellStatusWindowHasATabPerProfile(t *testing.T) {
+	h := newShellHarness(t, "live", "paper")
+	h.backends[1].set(noCredentials())
+	eventually(t, "paper needs a login", func() bool { return strings.Contains(h.menu(), "(paper: Login needed)") })
+	h.click(labelStatus, 1) // paper's Status…
+	var tabs []string
+	var selected string
+	h.ui.do(func() {
+		at := h.shell.tabs
+		for _, it := range at.Items {
+			tabs = append(tabs, it.Text)
+		}
+		selected = at.Selected().Text
+	})
+	if strings.Join(tabs, ",") != "live,paper" || selected != "paper" {
+		t.Errorf("tabs %v, selected %q; want live,paper with paper selected", tabs, selected)
+	}
+	var title string
+	h.ui.do(func() { title = h.trays[1].status.title.Text })
+	if title != statusLine(noCredentials()) {
+		t.Errorf("paper's tab says %q, want %q", title, statusLine(noCredentials()))
+	}
+	h.click(labelStatus, 0)
+	h.ui.do(func() { selected = h.shell.tabs.Selected().Text })
+	if selected != "live" {
+		t.Errorf("live's Status… selected %q", selected)
+	}
+}
