@@ -202,7 +202,11 @@ func (t *trayApp) showForCapture(which string) (fyne.Window, error) {
 		return t.settings, nil
 	case "menu":
 		w := t.app.NewWindow("ibkr-tray menu")
-		m := widget.NewMenu(t.menu)
+		menu := t.menu
+		if t.shell != nil {
+			menu = t.shell.menu
+		}
+		m := widget.NewMenu(menu)
 		w.SetContent(m)
 		w.Resize(m.MinSize())
 		w.Show()

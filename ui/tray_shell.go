@@ -121,11 +121,13 @@ func shellMenuModel(ps []profileMenu, autostartInstalled bool) []shellItem {
 			continue
 		}
 		one := menuModelFor(p.Status, menuContext{NotSetUp: p.NotSetUp})
-		// The one-profile menu: line, -, Log in, offers, Open gateway
+		// The one-profile menu is: line, -, Log in, offers, Open gateway
 		// page, Restart, -, Status…, Settings…, ...: keep its profile's
 		// items, from Log in to Status….
+		// Log in only when offered: a greyed Log in under each greyed
+		// header reads as one more header.
 		for _, it := range one[2:] {
-			if it.separator() {
+			if it.separator() || it.Action == ActLogin && !it.Enabled {
 				continue
 			}
 			add(i, it)

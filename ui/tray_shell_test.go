@@ -57,8 +57,8 @@ func TestShellMenuHasASectionPerProfileThenTheSharedItems(t *testing.T) {
 	live.Session.SelectedAccount = "U1234567"
 	paper := noCredentials()
 	got := shellMenuModel([]profileMenu{{Name: "live", Status: live}, {Name: "paper", Status: paper}}, true)
-	want := "(live: Authenticated (U1234567))|(Log in)|Open gateway page|Restart gateway|Status…|-|" +
-		"(paper: Login needed)|(Log in)|Log in in the browser|Open Settings…|Open gateway page|Restart gateway|Status…|-|" +
+	want := "(live: Authenticated (U1234567))|Open gateway page|Restart gateway|Status…|-|" +
+		"(paper: Login needed)|Log in in the browser|Open Settings…|Open gateway page|Restart gateway|Status…|-|" +
 		"Settings…|[x] Start at login|-|Quit and stop the gateways|"
 	if s := shellLines(got); s != want {
 		t.Errorf("menu\n got %s\nwant %s", s, want)
@@ -85,15 +85,25 @@ func TestShellMenuShowsAProfileThatDidNotStart(t *testing.T) {
 		{Name: "paper", Status: stoppedStatus(other), Problem: other},
 		{Name: "new", Status: stoppedStatus("Not started yet."), NotSetUp: true},
 	}, false))
-	want := "(live: Authenticated as U1234567)|(Log in)|Open gateway page|Restart gateway|Status…|-|" +
+	want := "(live: Authenticated as U1234567)|Open gateway page|Restart gateway|Status…|-|" +
 		"(paper: Not started)|(ibkr-tray is already running for profile paper (pid 77).)|Status…|-|" +
-		"(new: Not set up)|(Log in)|(Open gateway page)|Set up the gateway…|Status…|-|" +
+		"(new: Not set up)|(Open gateway page)|Set up the gateway…|Status…|-|" +
 		"Settings…|Start at login|-|Quit and stop the gateway|"
 	if got != want {
 		t.Errorf("menu\n got %s\nwant %s", got, want)
 	}
 	if icon := worstIcon(iconForProfile(profileMenu{Status: authenticated()}), iconForProfile(profileMenu{Problem: other})); icon != IconStopped {
 		t.Errorf("icon %v with a profile not started, want %v", icon, IconStopped)
+	}
+}
+
+func TestShellMenuShowsLogInWhenOffered(t *testing.T) {
+	got := shellLines(shellMenuModel([]profileMenu{{Name: "live", Status: loggedOut()}, {Name: "paper", Status: authenticated()}}, false))
+	want := "(live: " + statusWords(loggedOut()) + ")|Log in|Log in in the browser|Open gateway page|Restart gateway|Status…|-|" +
+		"(paper: Authenticated as U1234567)|Open gateway page|Restart gateway|Status…|-|" +
+		"Settings…|Start at login|-|Quit and stop the gateways|"
+	if got != want {
+		t.Errorf("menu\n got %s\nwant %s", got, want)
 	}
 }
 
@@ -203,8 +213,8 @@ func TestShellFaultOnOneProfileTurnsOnlyItsSection(t *testing.T) {
 	live.Session.SelectedAccount, paper.Session.SelectedAccount = "U1234567", "DU7654321"
 	h.backends[0].set(live)
 	h.backends[1].set(paper)
-	both := "(live: Authenticated (U1234567))|(Log in)|Open gateway page|Restart gateway|Status…|-|" +
-		"(paper: Authenticated (DU7654321))|(Log in)|Open gateway page|Restart gateway|Status…|-|"
+	both := "(live: Authenticated (U1234567))|Open gateway page|Restart gateway|Status…|-|" +
+		"(paper: Authenticated (DU7654321))|Open gateway page|Restart gateway|Status…|-|"
 	eventually(t, "both authenticated", func() bool { return strings.HasPrefix(h.menu(), both) })
 	var icon IconState
 	h.ui.do(func() { icon = h.shell.lastIcon })
