@@ -90,7 +90,7 @@ nfpm:
 .PHONY: test-headless
 # No -race: the race detector needs cgo.
 test-headless: deps nfpm ## Run the runner, cli, config, session and gateway tests built without cgo (and the .deb's)
-	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m ./ui/runner/ ./ui/cli/ ./ui/config/ ./ui/withtray/ ./session/... ./gateway/...
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 20m ./ui/runner/ ./ui/cli/ ./ui/config/ ./ui/profiles/ ./ui/withtray/ ./session/... ./gateway/...
 
 .PHONY: screenshots
 screenshots: ## Draw the windows' screenshots into docs/screenshots (software renderer, a few seconds)

@@ -114,8 +114,19 @@ func parseConf(b []byte) (port int, ssl bool, err error) {
 // another port or the local CA's keystore (docs/headless.md, "Verified
 // TLS"). It sits next to conf.yaml because the gateway resolves the conf
 // path relative to the distribution root; the user's conf.yaml is never
-// edited. It is mode 0600: it can hold the keystore password.
+// edited. It is mode 0600: it can hold the keystore password. It is the
+// default profile's; every other profile has its own (OverlayName), so two
+// profiles sharing one folder with two ports never overwrite each other's.
 const PortConf = "conf.ibkr-tray.yaml"
+
+// OverlayName is the profile's copy of conf.yaml in root/: PortConf for the
+// default profile ("" or "default"), conf.ibkr-tray-PROFILE.yaml for another.
+func OverlayName(profile string) string {
+	if profile == "" || profile == "default" {
+		return PortConf
+	}
+	return "conf.ibkr-tray-" + profile + ".yaml"
+}
 
 // Keystore is the certificate the gateway serves: sslCert (a Java
 // keystore, relative to root/) and its password sslPwd.
@@ -130,18 +141,28 @@ var (
 	sslPwdLine     = regexp.MustCompile(`(?m)^sslPwd\s*:.*$`)
 )
 
-// writePortConf writes root/conf.ibkr-tray.yaml: the distribution's conf
-// with only the listenPort line changed. It returns the path relative to
-// the root, to pass to run.sh.
-func writePortConf(d Dist, port int) (string, error) { return writeOverlay(d, port, nil) }
+// writePortConf writes the profile's root/conf.ibkr-tray*.yaml: the
+// distribution's conf with only the listenPort line changed. It returns the
+// path relative to the root, to pass to run.sh.
+func writePortConf(d Dist, profile string, port int) (string, error) {
+	return writeOverlay(d, profile, port, nil)
+}
 
-// WriteOverlay writes root/conf.ibkr-tray.yaml: the distribution's conf
-// with listenPort set to port and, with ks, sslCert and sslPwd set to it.
-// Nothing else changes. It returns the path relative to the root, to pass
-// to run.sh.
-func WriteOverlay(d Dist, port int, ks *Keystore) (string, error) { return writeOverlay(d, port, ks) }
+// WriteOverlay writes root/conf.ibkr-tray.yaml (the default profile's):
+// the distribution's conf with listenPort set to port and, with ks, sslCert
+// and sslPwd set to it. Nothing else changes. It returns the path relative
+// to the root, to pass to run.sh.
+func WriteOverlay(d Dist, port int, ks *Keystore) (string, error) {
+	return writeOverlay(d, "", port, ks)
+}
 
-func writeOverlay(d Dist, port int, ks *Keystore) (string, error) {
+// WriteProfileOverlay is WriteOverlay for a profile: it writes
+// root/OverlayName(profile).
+func WriteProfileOverlay(d Dist, profile string, port int, ks *Keystore) (string, error) {
+	return writeOverlay(d, profile, port, ks)
+}
+
+func writeOverlay(d Dist, profile string, port int, ks *Keystore) (string, error) {
 	src := filepath.Join(d.Dir, d.Conf)
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -164,7 +185,7 @@ func writeOverlay(d Dist, port int, ks *Keystore) (string, error) {
 		conf = setTopKey(conf, sslCertLine, "sslCert", ks.File)
 		conf = setTopKey(conf, sslPwdLine, "sslPwd", ks.Password)
 	}
-	rel := filepath.Join("root", PortConf)
+	rel := filepath.Join("root", OverlayName(profile))
 	dst := filepath.Join(d.Dir, rel)
 	if err := fsutil.WriteFile(dst, conf, 0o600); err != nil {
 		return "", fmt.Errorf("cannot write %s (a copy of conf.yaml with port %d; your conf.yaml stays as it is): %w", dst, port, err)
@@ -187,8 +208,21 @@ func setTopKey(conf []byte, line *regexp.Regexp, key, value string) []byte {
 
 // ReadOverlayKeystore reads sslCert and sslPwd from root/conf.ibkr-tray.yaml,
 // where `ibkr-tray tls setup` put them.
-func ReadOverlayKeystore(d Dist) (Keystore, error) {
-	path := filepath.Join(d.Dir, "root", PortConf)
+func ReadOverlayKeystore(d Dist) (Keystore, error) { return readOverlayKeystore(d, PortConf) }
+
+// ReadProfileOverlayKeystore reads them from the profile's overlay, else
+// (a profile that shares the folder but never ran tls setup) from the
+// default profile's.
+func ReadProfileOverlayKeystore(d Dist, profile string) (Keystore, error) {
+	ks, err := readOverlayKeystore(d, OverlayName(profile))
+	if errors.Is(err, fs.ErrNotExist) && OverlayName(profile) != PortConf {
+		return readOverlayKeystore(d, PortConf)
+	}
+	return ks, err
+}
+
+func readOverlayKeystore(d Dist, name string) (Keystore, error) {
+	path := filepath.Join(d.Dir, "root", name)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Keystore{}, err

@@ -120,7 +120,7 @@ func TestPortConfChangesOnlyListenPort(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeFiles(t, map[string]string{"bin/run.sh": "#!/bin/bash\n", "root/conf.yaml": tt.conf})
 			d := Dist{Dir: dir, Conf: filepath.Join("root", "conf.yaml")}
-			rel, err := writePortConf(d, 5001)
+			rel, err := writePortConf(d, "", 5001)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,8 +142,37 @@ func TestPortConfChangesOnlyListenPort(t *testing.T) {
 
 func TestPortConfRefusesAmbiguousConf(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"root/conf.yaml": "listenPort: 5000\nx:\n    listenPort: 6000\n"})
-	_, err := writePortConf(Dist{Dir: dir, Conf: "root/conf.yaml"}, 5001)
+	_, err := writePortConf(Dist{Dir: dir, Conf: "root/conf.yaml"}, "", 5001)
 	if err == nil || !strings.Contains(err.Error(), "exactly one listenPort") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestOverlayNamePerProfileAndKeystoreFallback(t *testing.T) {
+	for profile, want := range map[string]string{"": PortConf, "default": PortConf, "paper": "conf.ibkr-tray-paper.yaml"} {
+		if got := OverlayName(profile); got != want {
+			t.Errorf("OverlayName(%q) = %q, want %q", profile, got, want)
+		}
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "root"), 0o700)
+	os.WriteFile(filepath.Join(dir, "root", "conf.yaml"), []byte("listenPort: 5000\n"), 0o600)
+	d := Dist{Dir: dir, Conf: filepath.Join("root", "conf.yaml"), Port: 5000}
+	if _, err := WriteOverlay(d, 5000, &Keystore{File: "default.jks", Password: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	// A profile without its own overlay serves the default's keystore...
+	if ks, err := ReadProfileOverlayKeystore(d, "paper"); err != nil || ks.File != "default.jks" {
+		t.Errorf("fallback = %+v, %v", ks, err)
+	}
+	// ...and its own once it has one, leaving the default's as it was.
+	if _, err := WriteProfileOverlay(d, "paper", 5002, &Keystore{File: "paper.jks", Password: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if ks, err := ReadProfileOverlayKeystore(d, "paper"); err != nil || ks.File != "paper.jks" {
+		t.Errorf("own = %+v, %v", ks, err)
+	}
+	if ks, err := ReadOverlayKeystore(d); err != nil || ks.File != "default.jks" {
+		t.Errorf("default after the profile's = %+v, %v", ks, err)
 	}
 }

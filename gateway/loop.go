@@ -335,14 +335,14 @@ func (s *Supervisor) watchAdopted(ctx context.Context, d Dist, port int) error {
 // another port and, with LocalTLS, the local CA's keystore.
 func (s *Supervisor) runConf(d Dist, port int) (string, error) {
 	if s.cfg.LocalTLS {
-		ks, err := ReadOverlayKeystore(d)
+		ks, err := ReadProfileOverlayKeystore(d, s.cfg.Profile)
 		if err == nil {
 			_, err = os.Stat(filepath.Join(d.Dir, "root", ks.File))
 		}
 		if err != nil {
 			return "", fmt.Errorf("the settings ask for the local certificate authority's certificate, but the gateway folder %s has no keystore from it (%v); run ibkr-tray tls setup, or turn localCA off in the settings", d.Dir, err)
 		}
-		conf, err := writeOverlay(d, port, &ks)
+		conf, err := writeOverlay(d, s.cfg.Profile, port, &ks)
 		if err != nil {
 			return "", err
 		}
@@ -352,7 +352,7 @@ func (s *Supervisor) runConf(d Dist, port int) (string, error) {
 	if port == d.Port {
 		return d.Conf, nil
 	}
-	conf, err := writePortConf(d, port)
+	conf, err := writePortConf(d, s.cfg.Profile, port)
 	if err != nil {
 		return "", err
 	}

@@ -144,3 +144,48 @@ func TestAdoptedGatewayThatStopsAnsweringIsUnresponsiveNotRestarted(t *testing.T
 		t.Errorf("a gateway was started while the adopted one held the port")
 	}
 }
+
+// Two profiles share one gateway folder with two ports: each runs with its
+// own copy of conf.yaml, neither overwrites the other's, and both stop.
+func TestTwoProfilesShareOneFolderOnTwoPorts(t *testing.T) {
+	dir := writeSimDist(t, freePort(t), 0)
+	var rs []*running
+	ports := map[string]int{"": freePort(t), "paper": freePort(t)}
+	for _, profile := range []string{"", "paper"} {
+		c := fastConfig(t, dir, childEnv+"=sim")
+		c.Port, c.Profile, c.StateDir = ports[profile], profile, t.TempDir()
+		rs = append(rs, startSupervisor(t, c))
+	}
+	var pids []int
+	for i, r := range rs {
+		st := waitFor(t, r.Supervisor, 30*time.Second, "Running", inState(Running))
+		if want := []int{ports[""], ports["paper"]}[i]; st.Port != want || st.PID == 0 {
+			t.Fatalf("supervisor %d: %+v, want port %d with a pid", i, st, want)
+		}
+		pids = append(pids, st.PID)
+	}
+	for name, port := range ports {
+		if code := getRoot(t, "https", port); code != http.StatusFound {
+			t.Errorf("profile %q: GET / on port %d answered %d", name, port, code)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "root", OverlayName(name)))
+		if err != nil || !bytes.Contains(b, []byte("listenPort: "+strconv.Itoa(port)+"\n")) {
+			t.Errorf("profile %q: its conf copy %s: %v\n%s", name, OverlayName(name), err, b)
+		}
+	}
+	for _, r := range rs {
+		if err := r.quit(t); err != nil {
+			t.Errorf("quit: %v", err)
+		}
+	}
+	for _, pid := range pids {
+		if processAlive(pid) || groupAlive(pid) {
+			t.Errorf("gateway pid %d (or its group) still runs after its supervisor stopped", pid)
+		}
+	}
+	for name, port := range ports {
+		if code := getRoot(t, "https", port); code != 0 {
+			t.Errorf("profile %q: port %d still answers %d after stop", name, port, code)
+		}
+	}
+}

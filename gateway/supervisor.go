@@ -20,6 +20,10 @@ type Config struct {
 	// gateway runs with root/conf.ibkr-tray.yaml, a copy of conf.yaml that
 	// changes only listenPort.
 	Port int
+	// Profile names the app's profile: a profile other than the default
+	// writes its copy of conf.yaml as root/conf.ibkr-tray-PROFILE.yaml
+	// (OverlayName), so profiles sharing one folder keep theirs apart.
+	Profile string
 	// LocalTLS makes the gateway serve the local CA's certificate: the
 	// keystore that `ibkr-tray tls setup` wrote and named, with its
 	// password, in root/conf.ibkr-tray.yaml. The gateway then always runs

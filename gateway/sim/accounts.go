@@ -30,9 +30,33 @@ func newUser(a Account) *user {
 	return u
 }
 
-// hasSecondFactor says whether the login asks for a code: live users with a
-// TOTP secret. Paper users never have one.
-func (u *user) hasSecondFactor() bool { return !u.Paper && u.TOTPSecret != "" }
+// devices are the second factors the login offers: the authenticator app
+// only with a TOTP secret, IB Key when enrolled. Paper users have none.
+func (u *user) devices() []string {
+	var ds []string
+	if u.Paper {
+		return nil
+	}
+	for _, d := range u.Devices {
+		if d != DeviceAuthenticatorApp || u.TOTPSecret != "" {
+			ds = append(ds, d)
+		}
+	}
+	return ds
+}
+
+func (u *user) hasDevice(d string) bool {
+	for _, x := range u.devices() {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// hasSecondFactor says whether the login asks for one: live users with a
+// TOTP secret or IB Key. Paper users never have one.
+func (u *user) hasSecondFactor() bool { return len(u.devices()) > 0 }
 
 func (u *user) hasAccount(id string) bool {
 	for _, a := range u.AccountIDs {

@@ -31,6 +31,8 @@ type settings struct {
 	Authenticated    bool      `json:"authenticated"`
 	RateLimits       bool      `json:"rateLimits"`
 	MaxFailedLogins  int       `json:"maxFailedLogins"`
+	PushLifetime     duration  `json:"pushLifetime,omitempty"`
+	IBKeyPromo       bool      `json:"ibkeyPromo,omitempty"`
 	TOTPSkew         duration  `json:"totpSkew"`
 	TermDelay        duration  `json:"termDelay"`
 	IP2Loc           string    `json:"ip2loc"`
@@ -67,6 +69,7 @@ func toSettings(o Options) settings {
 		RateLimits: o.RateLimits, MaxFailedLogins: o.MaxFailedLogins, TOTPSkew: duration(o.TOTPSkew),
 		TermDelay: duration(o.TermDelay), IP2Loc: o.IP2Loc, NoSessionAs200: o.NoSessionAs200,
 		ExpiredCert: o.ExpiredCert, PlainHTTP: o.PlainHTTP, RefuseBrokerage: o.RefuseBrokerage,
+		PushLifetime: duration(o.PushLifetime), IBKeyPromo: o.IBKeyPromo,
 	}
 }
 
@@ -90,6 +93,7 @@ func (st settings) options() (Options, error) {
 	o.TermDelay, o.IP2Loc, o.NoSessionAs200 = time.Duration(st.TermDelay), st.IP2Loc, st.NoSessionAs200
 	o.ExpiredCert, o.PlainHTTP = st.ExpiredCert, st.PlainHTTP
 	o.RefuseBrokerage = st.RefuseBrokerage
+	o.PushLifetime, o.IBKeyPromo = time.Duration(st.PushLifetime), st.IBKeyPromo
 	return o, nil
 }
 

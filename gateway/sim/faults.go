@@ -34,6 +34,19 @@ type State struct {
 	PenaltyBox  bool          `json:"penaltyBox"`
 	RateLimits  bool          `json:"rateLimits"`
 	PageVersion string        `json:"pageVersion"`
+	// Pushes are the newest IB Key notifications, oldest first, and the
+	// counters all of them since the start (POST /sim/approve, /sim/deny).
+	Pushes         []Push `json:"pushes"`
+	PushesSent     int    `json:"pushesSent"`
+	PushesApproved int    `json:"pushesApproved"`
+	PushesDenied   int    `json:"pushesDenied"`
+	PushesExpired  int    `json:"pushesExpired"`
+	// IBKeyPromo says the IB Key promotion shows after the login form;
+	// PromosShown and PromosSkipped count logins that met it and that
+	// went past it by its skip link.
+	IBKeyPromo    bool `json:"ibkeyPromo"`
+	PromosShown   int  `json:"promosShown"`
+	PromosSkipped int  `json:"promosSkipped"`
 }
 
 // ActiveFault is one lasting fault in /sim/state.
@@ -86,6 +99,13 @@ func (s *Server) State() State {
 		RateLimits:   s.o.RateLimits,
 		PageVersion:  s.o.PageVersion,
 	}
+	s.expirePushes(now)
+	st.Pushes = []Push{}
+	for _, p := range s.pushes {
+		st.Pushes = append(st.Pushes, p.Push)
+	}
+	st.PushesSent, st.PushesApproved, st.PushesDenied, st.PushesExpired = s.pushesSent, s.pushesApproved, s.pushesDenied, s.pushesExpired
+	st.IBKeyPromo, st.PromosShown, st.PromosSkipped = s.promo, s.promosShown, s.promosSkipped
 	st.FailStatus = s.outageStatus(now)
 	st.RefusedLogins = s.refusedLogins
 	st.Faults = s.activeFaults(now)
@@ -299,6 +319,7 @@ func (s *Server) simRoutes() http.Handler {
 		}
 		go s.Crash()
 	})
+	s.ibkeyRoutes(mux)
 	mux.HandleFunc("GET /sim/state", func(w http.ResponseWriter, r *http.Request) { s.writeState(w) })
 	return mux
 }

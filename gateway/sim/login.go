@@ -22,10 +22,16 @@ type attempt struct {
 //
 //	{"step":"password","username":..,"password":..,"paper":bool}
 //	{"step":"code","attempt":..,"device":"4","code":"123456"}
+//	{"step":"code","attempt":..,"device":"5.2a"}     IB Key: send the push
+//	{"step":"poll","attempt":..}                      while the push is pending
+//	{"step":"challenge","attempt":..,"code":..}       the IB Key challenge/response fallback
 //
 // and gets {"result":"error","error":TEXT}, {"result":"2fa","attempt":ID,
-// "devices":[..]} or {"result":"ok","token":TOKEN}. It then posts the token
-// (form field loginToken) to /sso/Dispatcher, which starts the SSO session.
+// "devices":[..]}, {"result":"push"} (the notification is sent: poll),
+// {"result":"pending"} or {"result":"ok","token":TOKEN,"promo":bool}. It then
+// posts the token (form field loginToken) to /sso/Dispatcher, which starts
+// the SSO session; with promo it first shows the IB Key promotion, whose
+// skip link posts it (with ibkeyPromo=skipped).
 type authRequest struct {
 	Step     string `json:"step"`
 	Username string `json:"username"`
@@ -43,6 +49,7 @@ type authAnswer struct {
 	Devices []string `json:"devices,omitempty"`
 	Token   string   `json:"token,omitempty"`
 	Restart bool     `json:"restart,omitempty"` // back to the password step
+	Promo   bool     `json:"promo,omitempty"`   // show the IB Key promotion before the Dispatcher post
 }
 
 func (s *Server) handleAuthenticator(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +66,10 @@ func (s *Server) handleAuthenticator(w http.ResponseWriter, r *http.Request) {
 		a = s.passwordStep(req, now)
 	case "code":
 		a = s.codeStep(req, now)
+	case "poll":
+		a = s.pollStep(req, now)
+	case "challenge":
+		a = s.challengeStep(req, now)
 	default:
 		a = authAnswer{Result: "error", Error: "failed"}
 	}
@@ -91,7 +102,7 @@ func (s *Server) passwordStep(req authRequest, now time.Time) authAnswer {
 	}
 	id := newSessionID()
 	s.attempts[id] = at
-	return authAnswer{Result: "2fa", Attempt: id, Devices: u.Devices}
+	return authAnswer{Result: "2fa", Attempt: id, Devices: u.devices()}
 }
 
 // codeStep checks the second factor. Callers hold s.mu.
@@ -107,7 +118,13 @@ func (s *Server) codeStep(req authRequest, now time.Time) authAnswer {
 		return authAnswer{Result: "error", Error: TextLocked, Restart: true}
 	}
 	if req.Device == DeviceIBKey {
-		return authAnswer{Result: "error", Error: TextIBKeyUnavailable}
+		if !u.hasDevice(DeviceIBKey) {
+			return authAnswer{Result: "error", Error: "failed"}
+		}
+		return s.sendPush(req.Attempt, at, now)
+	}
+	if !u.hasDevice(DeviceAuthenticatorApp) {
+		return authAnswer{Result: "error", Error: "failed"}
 	}
 	step, ok := checkCode(u.TOTPSecret, req.Code, s.o.Now().Add(s.o.TOTPSkew), s.lastStep[u.Username])
 	if !ok {
@@ -119,7 +136,20 @@ func (s *Server) codeStep(req authRequest, now time.Time) authAnswer {
 	}
 	s.lastStep[u.Username] = step
 	delete(s.attempts, req.Attempt)
+	s.withdrawPush(req.Attempt, now)
 	return s.passLogin(at)
+}
+
+// challengeStep answers the IB Key challenge/response fallback ("Didn't
+// receive the notification?"): the simulator shows it but has no phone to
+// make responses, so it refuses them without counting a failed login; the
+// push stays pending. Callers hold s.mu.
+func (s *Server) challengeStep(req authRequest, now time.Time) authAnswer {
+	if at := s.attempts[req.Attempt]; at == nil || now.After(at.expires) {
+		delete(s.attempts, req.Attempt)
+		return authAnswer{Result: "error", Error: TextLoginExpired, Restart: true}
+	}
+	return authAnswer{Result: "error", Error: TextChallengeUnavailable}
 }
 
 // passLogin hands out the token the page posts to /sso/Dispatcher.
@@ -127,7 +157,10 @@ func (s *Server) passLogin(at *attempt) authAnswer {
 	s.failed[at.user.Username] = 0
 	tok := newSessionID()
 	s.tokens[tok] = at
-	return authAnswer{Result: "ok", Token: tok}
+	if s.promo {
+		s.promosShown++
+	}
+	return authAnswer{Result: "ok", Token: tok, Promo: s.promo}
 }
 
 // failLogin counts a failed login; MaxFailedLogins in a row lock the user.
@@ -150,6 +183,9 @@ func (s *Server) handleDispatcher(w http.ResponseWriter, r *http.Request) {
 	at := s.tokens[tok]
 	delete(s.tokens, tok)
 	ok := at != nil && !now.After(at.expires)
+	if ok && r.PostFormValue("ibkeyPromo") == "skipped" {
+		s.promosSkipped++
+	}
 	if ok {
 		s.startSession(at.user, at.paper, now, s.o.AuthDelay)
 	}

@@ -37,7 +37,8 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	err := loginTemplate.Execute(w, struct {
 		Version       string
 		RenderDelayMs int
-	}{s.o.PageVersion, renderDelayMs})
+		IBKeySent     string
+	}{s.o.PageVersion, renderDelayMs, TextIBKeySent})
 	if err != nil {
 		s.o.Logger.Error("the login page could not be rendered", "err", err)
 	}

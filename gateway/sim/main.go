@@ -58,6 +58,8 @@ func bindSimFlags(fs *flag.FlagSet, st *settings, accountsFile *string) {
 	fs.StringVar(&st.IP2Loc, "ip2loc", st.IP2Loc, "ip2loc of the GET / redirect")
 	fs.BoolVar(&st.NoSessionAs200, "no-session-200", st.NoSessionAs200, `tickle without a session answers 200 {"error":"no session"} instead of 401`)
 	fs.BoolVar(&st.ExpiredCert, "expired-cert", st.ExpiredCert, "serve an expired certificate, like the real gateway's")
+	fs.TextVar(&st.PushLifetime, "push-lifetime", st.PushLifetime, "`time` an IB Key notification waits for POST /sim/approve or /sim/deny before it expires (0: 3m)")
+	fs.BoolVar(&st.IBKeyPromo, "ibkey-promo", st.IBKeyPromo, "show the IB Key promotion (skip link .ibkey-promo-skip) after the login form")
 	fs.BoolVar(&st.RefuseBrokerage, "refuse-brokerage", st.RefuseBrokerage, "start with the refuse-brokerage fault on: logins succeed, the brokerage session never opens (until /sim/reset)")
 }
 

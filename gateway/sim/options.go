@@ -11,12 +11,15 @@ type Account struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 	Paper    bool   `json:"paper,omitempty"`
-	// TOTPSecret is the base32 activation code; live users answer the second
-	// factor with codes made from it. Empty: the user has no second factor.
+	// TOTPSecret is the base32 activation code; live users answer the
+	// authenticator app's second factor with codes made from it. Empty: the
+	// user has no authenticator app ("4" in Devices is then ignored).
 	TOTPSecret string `json:"totpSecret,omitempty"`
 	// Devices are the enrolled second factors; with 2 or more (e.g.
 	// {"5.2a","4"}) the login page shows the device picker. "4" is the
-	// Mobile Authenticator App, "5.2a" IB Key. Empty means {"4"}.
+	// Mobile Authenticator App, "5.2a" IB Key (a push to IBKR Mobile, which
+	// POST /sim/approve or /sim/deny answers). Empty means {"4"}. An IB
+	// Key-only user: Devices {"5.2a"} and no TOTPSecret.
 	Devices []string `json:"devices,omitempty"`
 	// AccountIDs are the brokerage accounts, e.g. {"U1234567","U7654321"};
 	// one is made from the username when empty.
@@ -27,9 +30,13 @@ type Account struct {
 // public on purpose: the demo mode and tests make codes from it.
 const DemoTOTPSecret = "IBKRTRAYDEMO2345IBKRTRAYDEMO2345"
 
+// DemoIBKeyUser is the demo user whose only second factor is IB Key.
+const DemoIBKeyUser = "demoibkey"
+
 // DemoAccounts returns the demo users: "demo"/"demo" (live, TOTP
-// DemoTOTPSecret, devices IB Key and authenticator app, two accounts) and
-// "demopaper"/"demo" (paper, no second factor).
+// DemoTOTPSecret, devices IB Key and authenticator app, two accounts),
+// "demopaper"/"demo" (paper, no second factor) and "demoibkey"/"demo"
+// (live, IB Key only).
 func DemoAccounts() []Account {
 	return []Account{
 		{
@@ -45,7 +52,13 @@ func DemoAccounts() []Account {
 			Paper:      true,
 			AccountIDs: []string{"DU1234567"},
 		},
+		IBKeyAccount(DemoIBKeyUser, "demo"),
 	}
+}
+
+// IBKeyAccount is a live user whose only second factor is IB Key.
+func IBKeyAccount(username, password string) Account {
+	return Account{Username: username, Password: password, Devices: []string{DeviceIBKey}}
 }
 
 // Second-factor device codes, as the login page's picker sends them.
@@ -69,12 +82,22 @@ const (
 	TextIncorrectCode      = "Incorrect security code"
 	// TextLocked is shown (with any password) once a user is locked, by
 	// too many failed logins or by the lock-user fault.
-	TextLocked = "This username has been locked after too many failed login attempts. Please contact IBKR Client Services to unlock it."
-	// TextIBKeyUnavailable is shown when the IB Key device is picked: the
-	// simulator has no phone to push to.
-	TextIBKeyUnavailable = "IB Key notifications are not available in the simulator. Please select Mobile Authenticator App."
-	TextLoginExpired     = "Your login session has expired. Please log in again."
-	TextLoginSucceeded   = "Client login succeeds"
+	TextLocked         = "This username has been locked after too many failed login attempts. Please contact IBKR Client Services to unlock it."
+	TextLoginExpired   = "Your login session has expired. Please log in again."
+	TextLoginSucceeded = "Client login succeeds"
+	// TextIBKeySent is the push step (.login-step-notification) while the
+	// IB Key notification waits for the user's tap.
+	TextIBKeySent = "A notification has been sent to your phone. Open IBKR Mobile and approve the login to continue."
+	// TextIBKeyDenied is shown when the user denied the notification (our
+	// wording: IBKR's is not documented).
+	TextIBKeyDenied = "The login request was declined in IBKR Mobile. Please log in again."
+	// TextIBKeyExpired is shown when nobody answered it in time.
+	TextIBKeyExpired = "The login notification has expired without an answer. Please log in again."
+	// TextIBKeyFallback is the link to the challenge/response fallback.
+	TextIBKeyFallback = "Didn't receive the notification?"
+	// TextChallengeUnavailable answers a response typed into the fallback:
+	// the simulator has no phone to make one.
+	TextChallengeUnavailable = "The simulator cannot check IB Key responses. Approve the notification (POST /sim/approve), or log in again."
 )
 
 // Options configure the simulator. Start from DefaultOptions: zero means
@@ -112,6 +135,13 @@ type Options struct {
 	// MaxFailedLogins is the number of failed logins (wrong password or
 	// code) that locks a user; 0 or less never locks.
 	MaxFailedLogins int
+	// PushLifetime is how long an IB Key notification waits for an answer
+	// before it expires (simulated time); 0 means DefaultPushLifetime.
+	PushLifetime time.Duration
+	// IBKeyPromo shows IBKR's IB Key promotion after the login form (skip
+	// link .ibkey-promo-skip), for every user; POST /sim/ibkey-promo
+	// switches it.
+	IBKeyPromo bool
 	// TOTPSkew makes the simulator's TOTP clock run this far ahead of Now
 	// (real time, not sped up), to test a computer whose clock is off.
 	TOTPSkew time.Duration
@@ -185,6 +215,9 @@ func (o Options) withFallbacks() Options {
 	}
 	if o.IP2Loc == "" {
 		o.IP2Loc = "US"
+	}
+	if o.PushLifetime <= 0 {
+		o.PushLifetime = DefaultPushLifetime
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -36,6 +36,12 @@ type Server struct {
 	limiter       *rateLimiter
 	refusedLogins int // logins while the refuse-brokerage fault held
 
+	// IB Key (ibkey.go): the newest pushes, their counts, the promotion.
+	pushes                                                  []*push
+	pushesSent, pushesApproved, pushesDenied, pushesExpired int
+	promo                                                   bool
+	promosShown, promosSkipped                              int
+
 	// The lasting faults (see outages.go, brokeragefaults.go); times are
 	// simulated.
 	failStatus    int    // error fault: answer this status ...
@@ -93,6 +99,7 @@ func New(o Options) (*Server, error) {
 	if o.RefuseBrokerage {
 		s.refusing = window{on: true}
 	}
+	s.promo = o.IBKeyPromo
 	if o.Authenticated {
 		if u := us.find(firstLive(o.Accounts)); u != nil {
 			s.mu.Lock()

@@ -21,6 +21,12 @@ const (
 	PageChanged    FailureKind = 6 // the login page has elements we do not know
 	Timeout        FailureKind = 7 // the page did not reach an answer in time
 	Unknown        FailureKind = 8 // anything else
+	// ApprovalDenied: the user denied the request in IBKR Mobile (not a
+	// rejection of the credentials).
+	ApprovalDenied FailureKind = 9
+	// ApprovalMissed: no approval within the approval wait (IBKR rejected
+	// nothing).
+	ApprovalMissed FailureKind = 10
 )
 
 func (k FailureKind) String() string {
@@ -41,6 +47,10 @@ func (k FailureKind) String() string {
 		return "timeout"
 	case Unknown:
 		return "unknown"
+	case ApprovalDenied:
+		return "approval-denied"
+	case ApprovalMissed:
+		return "approval-missed"
 	}
 	return fmt.Sprintf("FailureKind(%d)", int(k))
 }
@@ -98,6 +108,10 @@ func (e *Error) sentence() string {
 		return "The login page does not look like any version this app knows; IBKR may have changed it. Log in by hand, and update the login selectors in the settings or the app."
 	case Timeout:
 		return "The login did not finish in time; the gateway or IBKR may be slow. It will be tried again."
+	case ApprovalDenied:
+		return "The login was denied in IBKR Mobile; if that was not you, change your password. Choose Log in to send a new request."
+	case ApprovalMissed:
+		return "The login was not approved in IBKR Mobile in time; IBKR refused nothing. Approve the login in IBKR Mobile next time, or choose Log in to send a new request."
 	}
 	return "The browser login failed for a reason this app does not recognise."
 }

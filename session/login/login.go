@@ -1,6 +1,7 @@
 // Package login logs in to the Client Portal Gateway the way a person
 // does: in a real (headless) Chromium, through the login page the gateway
-// serves, answering the second factor with a TOTP code.
+// serves, answering the second factor with a TOTP code or by waiting for
+// the user to approve an IB Key notification on the phone.
 package login
 
 import (
@@ -37,6 +38,17 @@ type Attempt struct {
 	// step or earlier is never sent, the next step is waited for instead.
 	UsedStep int64
 
+	// SecondFactor chooses the device that answers IBKR's second factor
+	// (FactorAuto: the authenticator app when TOTPSecret is set, else IB
+	// Key when the page offers it).
+	SecondFactor SecondFactor
+	// ApprovalWait bounds the wait for the user's tap on an IB Key
+	// notification (0 = DefaultApprovalWait).
+	ApprovalWait time.Duration
+	// OnApproval is called once IBKR has sent the IB Key notification;
+	// until is when the login stops waiting for the tap. It must not block.
+	OnApproval func(until time.Time)
+
 	// Selectors are tried in order; nil = DefaultSelectors().
 	Selectors []SelectorSet
 	// Browser is the Chromium or Chrome executable; "" = FindBrowser.
@@ -46,8 +58,8 @@ type Attempt struct {
 	// DiagnosticsDir keeps a screenshot and the page's HTML (form fields
 	// blanked) of failed logins, the last 10; "" = none.
 	DiagnosticsDir string
-	// Timeout bounds the whole login when ctx has no deadline
-	// (0 = DefaultTimeout).
+	// Timeout bounds the whole login when ctx has no deadline (0 =
+	// DefaultTimeout, plus ApprovalWait when IB Key may answer).
 	Timeout time.Duration
 
 	// Now is the clock (nil = time.Now); Sleep waits for a TOTP step
@@ -77,6 +89,8 @@ type Result struct {
 	PageVersion string
 	// Took is the time from the start of Run, browser start included.
 	Took time.Duration
+	// Factor is the second factor that answered ("" when none was asked).
+	Factor SecondFactor
 }
 
 // Run logs in. It returns a *Error (KindOf tells why) when the login fails.
@@ -92,6 +106,9 @@ func Run(ctx context.Context, a Attempt) (Result, error) {
 	// Refuse what can only fail before IBKR counts a failed login.
 	if a.Username == "" || a.Password == "" {
 		return Result{}, &Error{Kind: BadCredentials, Msg: "No username or password is stored for the automated login; store them with `ibkr-tray secrets set`."}
+	}
+	if _, err := ParseSecondFactor(string(a.SecondFactor)); err != nil {
+		return Result{}, &Error{Kind: Unknown, Msg: "The " + err.Error() + "; choose one in the settings."}
 	}
 	if _, err := NormalizeSecret(a.TOTPSecret); err != nil {
 		return Result{}, &Error{Kind: BadCode, Msg: "The stored " + err.Error() + "; store it again with `ibkr-tray secrets set`."}
@@ -133,6 +150,7 @@ func Run(ctx context.Context, a Attempt) (Result, error) {
 	defer context.AfterFunc(ctx, stop)()
 
 	f := &flow{a: a, sets: sets, log: log}
+	f.deadline, _ = ctx.Deadline()
 	res, err := f.run(steps, pageURL)
 	res.Took = time.Since(start)
 	if err == nil {
@@ -156,8 +174,14 @@ func (a Attempt) withDefaults() Attempt {
 	if a.Logger == nil {
 		a.Logger = slog.Default()
 	}
+	if a.ApprovalWait <= 0 {
+		a.ApprovalWait = DefaultApprovalWait
+	}
 	if a.Timeout <= 0 {
 		a.Timeout = DefaultTimeout
+		if a.mayUseIBKey() {
+			a.Timeout += a.ApprovalWait
+		}
 	}
 	if a.formWait <= 0 {
 		a.formWait = defaultFormWait
@@ -205,6 +229,12 @@ type flow struct {
 	step     int64 // TOTP step of the code sent
 	codeSent bool
 	last     probe // the page's last known state
+
+	deadline  time.Time    // the whole login's, for the approval wait
+	pushSeen  bool         // the IB Key notification was sent (OnApproval called)
+	answered  SecondFactor // what answered the second factor
+	promos    int          // clicks on the promotion's skip link
+	lastPromo time.Time
 }
 
 func (f *flow) run(ctx context.Context, pageURL string) (Result, error) {
@@ -223,7 +253,7 @@ func (f *flow) run(ctx context.Context, pageURL string) (Result, error) {
 	if err := f.answer(ctx); err != nil {
 		return Result{}, err
 	}
-	return Result{Step: f.step, PageVersion: f.set.Version}, nil
+	return Result{Step: f.step, PageVersion: f.set.Version, Factor: f.answered}, nil
 }
 
 // findForm waits until one selector set's username field shows.
@@ -315,57 +345,73 @@ func (f *flow) typeInto(ctx context.Context, sel, text string) error {
 }
 
 // answer follows the page after the credentials went in: device picker,
-// security code, then success or an error text.
+// security code or IB Key push, the IB Key promotion, then success or an
+// error text.
 func (f *flow) answer(ctx context.Context) error {
 	s := f.set
 	picked := false
 	script := fmt.Sprintf(probeJS, jsArg(s))
-	for range 8 { // form -> picker -> code -> success, with room to spare
-		p, err := waitFor(ctx, script, func(p probe) bool {
-			switch p.State {
-			case stateSuccess, stateError:
-				return true
-			case statePicker:
-				return !picked
-			case stateCode:
-				return !f.codeSent
+	var next *probe // a state already seen, to act on without waiting again
+	for range 10 {  // form -> picker -> code or push -> promo -> success, with room to spare
+		var p probe
+		if next != nil {
+			p, next = *next, nil
+		} else {
+			var err error
+			p, err = waitFor(ctx, script, func(p probe) bool {
+				switch p.State {
+				case stateSuccess, stateError:
+					return true
+				case statePicker:
+					return !picked
+				case stateCode:
+					return !f.codeSent
+				case statePush:
+					return !f.pushSeen
+				case statePromo:
+					return f.promoAgain()
+				}
+				return false
+			})
+			f.last = p
+			if err != nil {
+				return err
 			}
-			return false
-		})
-		f.last = p
-		if err != nil {
-			return err
 		}
 		switch p.State {
 		case stateSuccess:
 			return nil
 		case stateError:
-			return &Error{Kind: classify(p.Text, f.codeSent), PageText: p.Text}
+			kind := classify(p.Text, f.codeSent)
+			if f.pushSeen && !f.codeSent {
+				kind = classifyPush(p.Text)
+			}
+			return &Error{Kind: kind, PageText: p.Text}
+		case statePromo:
+			if err := f.skipPromo(ctx); err != nil {
+				return err
+			}
 		case statePicker:
 			if err := f.pickDevice(ctx); err != nil {
 				return err
 			}
 			picked = true
 		case stateCode:
+			if err := f.codeAllowed(); err != nil {
+				return err
+			}
 			if err := f.sendCode(ctx); err != nil {
 				return err
 			}
+		case statePush:
+			q, err := f.awaitApproval(ctx, script)
+			if err != nil {
+				return err
+			}
+			next = &q
 		}
 	}
 	return &Error{Kind: Unknown, Msg: "The login page went round in circles without an answer."}
-}
-
-func (f *flow) pickDevice(ctx context.Context) error {
-	s := f.set
-	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(pickDeviceJS, jsArg(s.DevicePicker), jsArg(s.DeviceValue))))
-	if err != nil {
-		return fmt.Errorf("choose the second-factor device: %w", err)
-	}
-	if !ok {
-		return &Error{Kind: BadCode, Msg: "IBKR asks which second-factor device to use, and the Mobile Authenticator App is not among them; enrol the authenticator app for this user, or log in by hand."}
-	}
-	f.log.Debug("login: second-factor device chosen", "device", s.DeviceValue)
-	return nil
 }
 
 func (f *flow) sendCode(ctx context.Context) error {
@@ -390,6 +436,7 @@ func (f *flow) sendCode(ctx context.Context) error {
 		return fmt.Errorf("send the security code: %w", err)
 	}
 	f.codeSent = true
+	f.answered = FactorTOTP
 	return nil
 }
 

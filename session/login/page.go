@@ -18,6 +18,8 @@ const (
 	stateForm    pageState = "form"    // username and password fields
 	statePicker  pageState = "picker"  // second-factor device list
 	stateCode    pageState = "code"    // security-code input
+	statePush    pageState = "push"    // IB Key: waiting for the tap in IBKR Mobile
+	statePromo   pageState = "promo"   // the IB Key promotion, with its skip link
 	stateError   pageState = "error"   // an error text is shown
 	stateSuccess pageState = "success" // "Client login succeeds"
 )
@@ -60,7 +62,9 @@ const probeJS = `(function (s) {` + pageHelpers + `
   const err = q(s.error);
   if (s.successText && body.includes(s.successText)) r.state = 'success';
   else if (shown(err) && err.innerText.trim() !== '') { r.state = 'error'; r.text = err.innerText.trim(); }
+  else if (shown(q(s.promoSkip))) r.state = 'promo';
   else if (shown(q(s.code))) r.state = 'code';
+  else if (shown(q(s.push))) r.state = 'push';
   else if (shown(q(s.devicePicker))) r.state = 'picker';
   else if (shown(q(s.username))) r.state = 'form';
   if (bad.length) r.badSelector = bad[0];
@@ -100,6 +104,22 @@ const pickDeviceJS = `(function (sel, value) {
   el.dispatchEvent(new Event('change', {bubbles: true}));
   return true;
 })(%s, %s)`
+
+// offeredJS lists the values of the picker's options (%s: selector).
+const offeredJS = `(function (sel) {
+  const el = document.querySelector(sel);
+  return el ? Array.from(el.options).map(o => o.value).filter(v => v !== '') : [];
+})(%s)`
+
+// clickJS clicks the first element sel matches, if shown (%s: selector).
+// A script click, not a synthetic mouse event: the element may be moving
+// or covered while the page animates.
+const clickJS = `(function (sel) {
+  const el = document.querySelector(sel);
+  if (!el || el.getClientRects().length === 0) return false;
+  el.click();
+  return true;
+})(%s)`
 
 // clearJS empties an input before typing into it (%s: selector).
 const clearJS = `(function (sel) {

@@ -30,6 +30,14 @@ type SelectorSet struct {
 	// Mobile Authenticator App).
 	DevicePicker string `json:"devicePicker,omitempty"`
 	DeviceValue  string `json:"deviceValue,omitempty"`
+	// IBKeyValue is the picker's option for IB Key (IBKR's "5.2a").
+	IBKeyValue string `json:"ibkeyValue,omitempty"`
+	// Push is the IB Key step shown while IBKR waits for the tap in IBKR
+	// Mobile (".login-step-notification").
+	Push string `json:"push,omitempty"`
+	// PromoSkip is the skip link of the IB Key promotion IBKR may show
+	// after the form (".ibkey-promo-skip").
+	PromoSkip string `json:"promoSkip,omitempty"`
 	// Code is the security-code input; CodeSubmit the button that sends it
 	// ("" = the Submit selector).
 	Code       string `json:"code,omitempty"`
@@ -40,8 +48,18 @@ type SelectorSet struct {
 	SuccessText string `json:"successText,omitempty"`
 }
 
-// deviceAuthenticatorApp is IBKR's value for "Mobile Authenticator App".
-const deviceAuthenticatorApp = "4"
+// IBKR's picker values for "Mobile Authenticator App" and "IB Key".
+const (
+	deviceAuthenticatorApp = "4"
+	deviceIBKey            = "5.2a"
+)
+
+// The IB Key push step and the promotion's skip link, on every page
+// version known (gateway-facts section 5; IBeam uses the same classes).
+const (
+	pushSelector      = ".login-step-notification"
+	promoSkipSelector = ".ibkey-promo-skip"
+)
 
 const successText = "Client login succeeds"
 
@@ -58,6 +76,9 @@ func DefaultSelectors() []SelectorSet {
 			PaperToggle:  "label[for=toggle1]",
 			DevicePicker: "select.xyz-multipleselect, .xyzblock-multiplesf select",
 			DeviceValue:  deviceAuthenticatorApp,
+			IBKeyValue:   deviceIBKey,
+			Push:         pushSelector,
+			PromoSkip:    promoSkipSelector,
 			Code:         "input#xyz-field-silver-response, input[name=silver-response], input#xyz-field-bronze-response",
 			Error:        ".xyz-errormessage, .alert.alert-danger",
 			SuccessText:  successText,
@@ -71,6 +92,9 @@ func DefaultSelectors() []SelectorSet {
 			PaperToggle:  "label[for=toggle1]",
 			DevicePicker: "#sf_select",
 			DeviceValue:  deviceAuthenticatorApp,
+			IBKeyValue:   deviceIBKey,
+			Push:         pushSelector,
+			PromoSkip:    promoSkipSelector,
 			Code:         "#chlginput, input#xyz-field-bronze-response",
 			Error:        "#ERRORMSG, .alert.alert-danger.margin-top-10",
 			SuccessText:  successText,
@@ -80,7 +104,8 @@ func DefaultSelectors() []SelectorSet {
 
 // ParseSelectors reads the settings file's loginSelectors (a JSON list of
 // sets). Empty or null gives the built-in sets. Missing optional fields
-// take the built-in values (DeviceValue, SuccessText); missing required
+// take the built-in values (DeviceValue, IBKeyValue, Push, PromoSkip,
+// SuccessText), so sets written before IB Key still work; missing required
 // ones are an error naming the set and the field.
 func ParseSelectors(raw json.RawMessage) ([]SelectorSet, error) {
 	raw = bytes.TrimSpace(raw)
@@ -120,6 +145,15 @@ func (s *SelectorSet) check(i int) error {
 	}
 	if s.DeviceValue == "" {
 		s.DeviceValue = deviceAuthenticatorApp
+	}
+	if s.IBKeyValue == "" {
+		s.IBKeyValue = deviceIBKey
+	}
+	if s.Push == "" {
+		s.Push = pushSelector
+	}
+	if s.PromoSkip == "" {
+		s.PromoSkip = promoSkipSelector
 	}
 	if s.SuccessText == "" {
 		s.SuccessText = successText

@@ -99,7 +99,7 @@ func tlsSetup(profile, dir string, stdout, stderr io.Writer, now time.Time) erro
 	if port == 0 {
 		port = d.Port
 	}
-	conf, err := gateway.WriteOverlay(d, port, &gateway.Keystore{File: localca.KeystoreName, Password: res.Password})
+	conf, err := gateway.WriteProfileOverlay(d, paths.Profile, port, &gateway.Keystore{File: localca.KeystoreName, Password: res.Password})
 	if err != nil {
 		return err
 	}

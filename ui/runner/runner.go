@@ -104,6 +104,7 @@ func New(o Options) (*Runner, error) {
 	gc := gateway.Config{
 		Dir:          o.Config.GatewayDir,
 		Port:         o.Config.Port,
+		Profile:      o.Paths.Profile,
 		ReadyTimeout: time.Duration(o.Config.ReadyTimeout),
 		LocalTLS:     o.Config.LocalCA,
 		Logger:       o.Logger,
@@ -175,7 +176,7 @@ func (r *Runner) Supervisor() *gateway.Supervisor { return r.supervisor }
 
 // Status returns a snapshot of the gateway and the session.
 func (r *Runner) Status() Status {
-	return Status{Gateway: r.supervisor.Status(), Session: r.session.Status(), Demo: r.opts.Demo}
+	return Status{Gateway: r.supervisor.Status(), Session: r.session.Status(), Demo: r.opts.Demo, Profile: r.opts.Paths.Profile}
 }
 
 // Subscribe returns a channel woken (capacity 1, non-blocking) after each

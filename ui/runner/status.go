@@ -15,4 +15,7 @@ type Status struct {
 	Session session.Status `json:"session"`
 	// Demo is set when the gateway is the built-in simulator.
 	Demo bool `json:"demo,omitempty"`
+	// Profile names the settings profile this runner runs (the control
+	// socket's status only: GET /status on TCP leaves it out).
+	Profile string `json:"profile,omitempty"`
 }
