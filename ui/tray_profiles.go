@@ -5,16 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
 
 	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/profiles"
 )
 
 // profileFlag is the repeatable --profile.
@@ -28,60 +26,11 @@ func (p *profileFlag) Set(s string) error {
 	return nil
 }
 
-// apartProfile is one profile as the collision check sees it.
-type apartProfile struct {
-	Paths  config.Paths
-	Config config.Config
-}
-
-// listProfiles and checkApart are ui/profiles' List and CheckApart; the
-// stand-ins below read the same files until that package is merged.
+// listProfiles and checkApart are ui/profiles' (tests swap them).
 var (
-	listProfiles = listProfileFiles
-	checkApart   = checkProfilesApart
+	listProfiles = profiles.List
+	checkApart   = profiles.CheckApart
 )
-
-// listProfileFiles lists the profiles that have a settings file: default
-// first if it has one, then the others by name.
-func listProfileFiles() ([]string, error) {
-	def, err := config.PathsFor(config.DefaultProfile)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	if _, err := os.Stat(def.ConfigFile); err == nil {
-		names = append(names, config.DefaultProfile)
-	}
-	entries, _ := os.ReadDir(filepath.Join(filepath.Dir(def.ConfigFile), "profiles"))
-	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(filepath.Dir(def.ConfigFile), "profiles", e.Name(), "config.json")); err == nil {
-			names = append(names, e.Name())
-		}
-	}
-	return names, nil
-}
-
-// checkProfilesApart says which profiles would collide: the same status
-// address, or the same gateway folder and port.
-func checkProfilesApart(ps []apartProfile) []string {
-	var out []string
-	for i := range ps {
-		for j := range i {
-			a, b := ps[j], ps[i]
-			if a.Config.StatusAddr != "" && a.Config.StatusAddr == b.Config.StatusAddr {
-				out = append(out, fmt.Sprintf("Profiles %s and %s use the same status address %s.", a.Paths.Profile, b.Paths.Profile, a.Config.StatusAddr))
-			}
-			if a.Config.GatewayDir != "" && a.Config.GatewayDir == b.Config.GatewayDir && a.Config.Port == b.Config.Port {
-				port := "its port"
-				if a.Config.Port != 0 {
-					port = "port " + strconv.Itoa(a.Config.Port)
-				}
-				out = append(out, fmt.Sprintf("Profiles %s and %s run the gateway in %s on %s.", a.Paths.Profile, b.Paths.Profile, a.Config.GatewayDir, port))
-			}
-		}
-	}
-	return out
-}
 
 // pickedProfile is one profile to run, as start-up found it.
 type pickedProfile struct {
@@ -97,7 +46,7 @@ type pickedProfile struct {
 // file or a bad name is an error.
 func pickProfiles(names []string, otherCopy func(config.Paths) string) ([]pickedProfile, error) {
 	var out []pickedProfile
-	var apart []apartProfile
+	var apart []profiles.Profile
 	for _, name := range names {
 		paths, err := config.PathsFor(name)
 		if err != nil {
@@ -110,10 +59,10 @@ func pickProfiles(names []string, otherCopy func(config.Paths) string) ([]picked
 		p := pickedProfile{Paths: paths, Config: cfg, Warnings: warnings}
 		if msg := otherCopy(paths); msg != "" {
 			p.Problem = msg
-		} else if s := checkApart(append(slices.Clone(apart), apartProfile{paths, cfg})); len(s) > 0 {
+		} else if s := checkApart(append(slices.Clone(apart), profiles.Profile{Paths: paths, Config: cfg})); len(s) > 0 {
 			p.Problem = strings.Join(s, " ") + " It does not start until that is changed in Settings."
 		} else {
-			apart = append(apart, apartProfile{paths, cfg})
+			apart = append(apart, profiles.Profile{Paths: paths, Config: cfg})
 		}
 		out = append(out, p)
 	}
