@@ -125,10 +125,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()
-	t.setup()
-	a.Lifecycle().SetOnStarted(t.start)
+	// A shell of one: Settings can add a profile, which then runs beside.
+	s := newTrayShell(a, []*trayApp{t})
+	if !*demo {
+		s.newProfile = addedProfile(ctx, a, log, noTray)
+	}
+	s.setup()
+	a.Lifecycle().SetOnStarted(s.start)
 	a.Run()
-	return t.shutdown()
+	return s.shutdown(stopTimeout)
 }
 
 // profilesToRun are the profiles this start runs: those named with

@@ -133,7 +133,7 @@ func (t *trayApp) updatePopup(st runner.Status) {
 		t.popupCause = ""
 	}
 	t.popup.show(st)
-	if t.shell != nil { // several profiles: say whose
+	if t.inShell() { // several profiles: say whose
 		t.popup.title.SetText(t.named(t.popup.title.Text))
 	}
 	if cause != t.popupCause {

@@ -107,9 +107,12 @@ type trayApp struct {
 	settingsView *settingsView
 	demoStore    secrets.Store
 
-	// shell, when not nil, owns the tray icon, menu and status window:
-	// this is one of several profiles. Set before setup, then fixed.
+	// shell, when not nil, holds every profile of this process; with
+	// several it owns the tray icon, menu and status window. UI goroutine.
 	shell *trayShell
+	// prefix names the profile in notifications and popups ("live: ");
+	// nil with one profile. Read by the watch goroutine.
+	prefix atomic.Pointer[string]
 }
 
 func newTrayApp(ctx context.Context, a fyne.App, o trayOptions) *trayApp {
@@ -174,7 +177,7 @@ func (t *trayApp) start() {
 func (t *trayApp) apply(st runner.Status, output []string) {
 	t.last, t.output = st, output
 	t.timeline.Observe(st, t.o.Now())
-	if t.shell != nil {
+	if t.inShell() {
 		t.shell.refresh()
 		t.refreshStatus()
 		t.updatePopup(st)
@@ -211,7 +214,7 @@ func (t *trayApp) refreshStatus() {
 // click the host sends for an item of the old menu is lost ("systray
 // error: no menu item with ID 458").
 func (t *trayApp) rebuildMenu() {
-	if t.shell != nil {
+	if t.inShell() {
 		t.shell.refresh()
 		return
 	}
@@ -307,13 +310,17 @@ func (t *trayApp) logout() {
 	}
 }
 
+// inShell reports whether this is one of several profiles: the shell owns
+// the tray icon, menu and status window. UI goroutine.
+func (t *trayApp) inShell() bool { return t.shell != nil && t.shell.several() }
+
 // named puts the profile's name before a title when there are several
-// ("live: IBKR login needed").
+// ("live: IBKR login needed"). Any goroutine.
 func (t *trayApp) named(title string) string {
-	if t.shell == nil {
-		return title
+	if p := t.prefix.Load(); p != nil {
+		return *p + title
 	}
-	return t.o.Paths.Profile + ": " + title
+	return title
 }
 
 // notSetUp reports whether there is nothing to run yet: no gateway folder

@@ -38,7 +38,7 @@ func (t *trayApp) startBackend() {
 			t.o.Do(func() {
 				t.o.Log.Error("the gateway could not be started", "err", err)
 				var running *runner.AlreadyRunningError
-				if t.shell != nil && errors.As(err, &running) {
+				if t.inShell() && errors.As(err, &running) {
 					// One of several: its section says so; the others run.
 					t.o.Problem = alreadyRunningText(running)
 				}

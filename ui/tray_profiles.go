@@ -81,12 +81,7 @@ func runProfiles(ctx context.Context, ps []pickedProfile, demo bool, log *slog.L
 		for _, w := range p.Warnings {
 			fmt.Fprintf(stderr, "ibkr-tray: profile %s: %s\n", p.Paths.Profile, w)
 		}
-		t := newTrayApp(ctx, a, trayOptions{
-			Paths: p.Paths, Config: p.Config, Demo: demo, Deps: defaultDeps(p.Config.SecretsFile),
-			// One entry starts them all: ibkr-tray with no --profile.
-			Autostart: autostart.Entry{Profile: config.DefaultProfile},
-			Log:       log.With("profile", p.Paths.Profile), NoTray: noTray, Problem: p.Problem,
-		})
+		t := profileTray(ctx, a, p, demo, log, noTray)
 		t.tellSettingsWarnings(p.Warnings)
 		ts = append(ts, t)
 	}
@@ -94,6 +89,9 @@ func runProfiles(ctx context.Context, ps []pickedProfile, demo bool, log *slog.L
 		trayHook(ts[0])
 	}
 	s := newTrayShell(a, ts)
+	if !demo {
+		s.newProfile = addedProfile(ctx, a, log, noTray)
+	}
 	go func() { // SIGINT, SIGTERM and SIGHUP quit like the menu's Quit
 		<-ctx.Done()
 		fyne.Do(a.Quit)
@@ -102,6 +100,32 @@ func runProfiles(ctx context.Context, ps []pickedProfile, demo bool, log *slog.L
 	a.Lifecycle().SetOnStarted(s.start)
 	a.Run()
 	return s.shutdown(stopTimeout)
+}
+
+// profileTray is the trayApp of one of several profiles.
+func profileTray(ctx context.Context, a fyne.App, p pickedProfile, demo bool, log *slog.Logger, noTray string) *trayApp {
+	return newTrayApp(ctx, a, trayOptions{
+		Paths: p.Paths, Config: p.Config, Demo: demo, Deps: defaultDeps(p.Config.SecretsFile),
+		// One entry starts them all: ibkr-tray with no --profile.
+		Autostart: autostart.Entry{Profile: config.DefaultProfile},
+		Log:       log.With("profile", p.Paths.Profile), NoTray: noTray, Problem: p.Problem,
+	})
+}
+
+// addedProfile makes the profiles added in Settings (profiles.Add: a
+// settings file with a free status address).
+func addedProfile(ctx context.Context, a fyne.App, log *slog.Logger, noTray string) func(name string) (*trayApp, error) {
+	return func(name string) (*trayApp, error) {
+		cfg, err := profiles.Add(name)
+		if err != nil {
+			return nil, err
+		}
+		paths, err := config.PathsFor(name)
+		if err != nil {
+			return nil, err
+		}
+		return profileTray(ctx, a, pickedProfile{Paths: paths, Config: cfg}, false, log, noTray), nil
+	}
 }
 
 // demoProfiles are the demo's profiles: one until runner's demo kinds

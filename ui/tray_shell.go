@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -163,8 +164,10 @@ func shellTooltip(ps []profileMenu) string {
 	return strings.Join(lines, "\n")
 }
 
-// trayShell is the tray icon, tooltip, menu and status window over
-// several profiles. UI goroutine, except where marked.
+// trayShell holds every profile of this process. With one it stays out of
+// the way (the trayApp drives the tray as it always did); with several it
+// is the tray icon, tooltip, menu and status window over them. UI
+// goroutine.
 type trayShell struct {
 	app      fyne.App
 	desk     desktop.App
@@ -173,6 +176,9 @@ type trayShell struct {
 	auto     autostarter
 	do       func(func())
 	onShow   func(window string)
+	// newProfile makes the trayApp of a profile added in Settings (nil:
+	// profiles cannot be added here).
+	newProfile func(name string) (*trayApp, error)
 
 	menu        *fyne.Menu
 	menuItems   []shellItem
@@ -182,10 +188,15 @@ type trayShell struct {
 
 	statusWin fyne.Window
 	tabs      *container.AppTabs
+
+	settings *shellSettings // the open Settings window, nil when none
+	// removed are profiles taken out while the app runs: shutdown still
+	// waits for their goroutines.
+	removed []*trayApp
 }
 
 // newTrayShell joins the profiles' trayApps under one tray. Each trayApp
-// is made with newTrayApp and must not be set up on its own.
+// is made with newTrayApp and is set up and started by the shell.
 func newTrayShell(a fyne.App, ts []*trayApp) *trayShell {
 	s := &trayShell{app: a, profiles: ts}
 	if len(ts) > 0 {
@@ -193,39 +204,76 @@ func newTrayShell(a fyne.App, ts []*trayApp) *trayShell {
 		s.desk, s.noTray, s.auto, s.do, s.onShow = ts[0].desk, o.NoTray, o.Autostart, o.Do, o.OnShow
 	}
 	for _, t := range ts {
-		t.shell = s
+		s.join(t)
 	}
+	s.namePrefixes()
 	return s
+}
+
+// join makes t one of the shell's profiles.
+func (s *trayShell) join(t *trayApp) {
+	t.shell = s
+	if t.o.OnShow == nil {
+		t.o.OnShow = s.onShow
+	}
+}
+
+// several reports whether the shell shows more than one profile.
+func (s *trayShell) several() bool { return len(s.profiles) > 1 }
+
+// namePrefixes names each profile in its notifications and popups when
+// there are several.
+func (s *trayShell) namePrefixes() {
+	for _, t := range s.profiles {
+		if s.several() {
+			p := t.o.Paths.Profile + ": "
+			t.prefix.Store(&p)
+		} else {
+			t.prefix.Store(nil)
+		}
+	}
 }
 
 // setup builds the tray before the app runs (see trayApp.setup).
 func (s *trayShell) setup() {
-	for _, t := range s.profiles {
-		t.last = stoppedStatus("Not started yet.")
-		t.timeline.Observe(t.last, t.o.Now())
+	if !s.several() {
+		s.profiles[0].setup()
+	} else {
+		for _, t := range s.profiles {
+			t.last = stoppedStatus("Not started yet.")
+			t.timeline.Observe(t.last, t.o.Now())
+		}
+		s.refresh()
 	}
-	s.refresh()
-	if s.noTray != "" {
-		return
+	if s.noTray == "" {
+		systray.SetOnTapped(func() { s.do(func() { s.showStatus(nil) }) })
 	}
-	systray.SetOnTapped(func() { s.do(func() { s.showStatus(nil) }) })
 }
 
-// start starts every profile's backend (one not set up, or with a
-// problem, stays stopped and says so in its section).
+// start starts every profile's backend; one not set up, or with a
+// problem, stays stopped and says so in its section. With one profile it
+// starts as it always did (the Welcome window when not set up).
 func (s *trayShell) start() {
+	if !s.several() {
+		s.profiles[0].start()
+		return
+	}
 	if s.noTray != "" {
 		s.showStatus(nil)
 	}
 	for _, t := range s.profiles {
-		switch {
-		case t.o.Problem != "":
-			t.apply(stoppedStatus(t.o.Problem), nil)
-		case t.notSetUp():
-			t.apply(t.last, nil)
-		default:
-			t.startBackend()
-		}
+		s.startProfile(t)
+	}
+}
+
+func (s *trayShell) startProfile(t *trayApp) {
+	switch {
+	case t.o.Problem != "":
+		t.apply(stoppedStatus(t.o.Problem), nil)
+	case t.notSetUp():
+		t.apply(t.last, nil)
+	default:
+		t.startBackend()
 	}
 }
 
@@ -240,8 +288,11 @@ func (s *trayShell) menus() []profileMenu {
 
 // refresh shows every profile's last snapshot in the icon, tooltip and
 // menu. It replaces the menu only when its model changed (see
-// trayApp.rebuildMenu).
+// trayApp.rebuildMenu). Several profiles only.
 func (s *trayShell) refresh() {
+	if !s.several() {
+		return
+	}
 	ps := s.menus()
 	installed := s.auto != nil && s.auto.Installed()
 	items := shellMenuModel(ps, installed)
@@ -298,7 +349,8 @@ func (s *trayShell) fyneMenu(items []shellItem) *fyne.Menu {
 }
 
 // act runs a menu item: a profile's on that profile, the app's on the
-// first (Settings opens on it; Start at login starts them all).
+// first (Settings opens on it; Start at login starts them all). The item
+// may be from a menu made before a profile was removed.
 func (s *trayShell) act(profile int, a Action) {
 	if len(s.profiles) == 0 {
 		return
@@ -312,6 +364,10 @@ func (s *trayShell) act(profile int, a Action) {
 // showStatus shows the status window on t's tab (nil: the one that most
 // needs a look).
 func (s *trayShell) showStatus(t *trayApp) {
+	if !s.several() {
+		s.profiles[0].showStatus()
+		return
+	}
 	if t == nil {
 		t = s.worstProfile()
 	}
@@ -324,9 +380,11 @@ func (s *trayShell) showStatus(t *trayApp) {
 			p.statusWin = w
 			s.tabs.Append(container.NewTabItem(p.o.Paths.Profile, p.status.content))
 		}
-		if s.noTray != "" && len(s.profiles) > 0 {
-			w.SetContent(s.profiles[0].noTrayContent(s.tabs))
-			w.SetCloseIntercept(s.profiles[0].askQuit)
+		first := s.profiles[0]
+		if s.noTray != "" {
+			w.SetContent(first.noTrayContent(s.tabs))
+			first.status.setNotice(fmt.Sprintf(noTrayNotice, s.noTray))
+			w.SetCloseIntercept(first.askQuit)
 		} else {
 			w.SetContent(s.tabs)
 			w.SetCloseIntercept(s.closeStatus)
@@ -351,7 +409,7 @@ func (s *trayShell) showStatus(t *trayApp) {
 func (s *trayShell) closeStatus() {
 	for _, p := range s.profiles {
 		p.statusVisible.Store(false)
-		p.status, p.statusWin = nil, nil
+		p.status, p.statusWin, p.noTray = nil, nil, nil
 	}
 	if s.statusWin != nil {
 		s.statusWin.Close()
@@ -372,12 +430,63 @@ func (s *trayShell) worstProfile() *trayApp {
 	return worst
 }
 
+// regroup is the change between one profile and several: the one who
+// drives the tray changes, so each forgets what it last handed to it
+// and the status window is made anew.
+func (s *trayShell) regroup(before []*trayApp) {
+	if len(before) > 1 {
+		s.closeStatus()
+	} else if len(before) == 1 && before[0].statusWin != nil {
+		before[0].closeStatus()
+	}
+	s.menu, s.menuItems, s.lastIcon, s.lastTooltip, s.lastStatus = nil, nil, 0, "", ""
+	for _, t := range s.profiles {
+		t.menu, t.menuItems, t.lastIcon, t.lastTooltip, t.lastTrayStatus = nil, nil, 0, "", ""
+	}
+	s.namePrefixes()
+	if s.several() {
+		s.refresh()
+	} else {
+		p := s.profiles[0]
+		p.apply(p.last, p.output)
+	}
+}
+
+// addProfile runs a profile added in Settings beside the others.
+func (s *trayShell) addProfile(t *trayApp) {
+	before := slices.Clone(s.profiles)
+	s.join(t)
+	s.profiles = append(s.profiles, t)
+	t.last = stoppedStatus("Not started yet.")
+	t.timeline.Observe(t.last, t.o.Now())
+	s.regroup(before)
+	if s.several() {
+		s.startProfile(t)
+	} else {
+		t.start()
+	}
+}
+
+// removeProfile takes a stopped profile out of the tray.
+func (s *trayShell) removeProfile(t *trayApp) {
+	before := slices.Clone(s.profiles)
+	s.profiles = slices.DeleteFunc(s.profiles, func(p *trayApp) bool { return p == t })
+	t.closePopup() // hidden, not closed: see closePopup
+	t.cancel()
+	t.shell = nil
+	s.removed = append(s.removed, t)
+	s.regroup(before)
+}
+
 // shutdown stops every profile's backend after the app has quit and
 // waits, bounded, until every gateway is gone. Their stops run at once.
 func (s *trayShell) shutdown(timeout time.Duration) int {
 	var wg sync.WaitGroup
 	for _, t := range s.profiles {
 		t.cancel()
+		wg.Go(t.background.Wait)
+	}
+	for _, t := range s.removed {
 		wg.Go(t.background.Wait)
 	}
 	done := make(chan struct{})

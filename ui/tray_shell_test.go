@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,7 +13,9 @@ import (
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/profiles"
 )
 
 func TestWorstIconOrdersAttentionProblemWorkingOK(t *testing.T) {
@@ -128,27 +132,46 @@ type shellHarness struct {
 }
 
 func newShellHarness(t *testing.T, names ...string) *shellHarness {
+	profileHome(t)
 	a := test.NewTempApp(t)
 	h := &shellHarness{t: t, ui: &serialUI{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	auto := &fakeAutostart{}
-	for _, name := range names {
+	deps := testDeps()
+	deps.Secrets = secrets.Memory(secrets.Credentials{})
+	profile := func(name string, cfg config.Config) *trayApp {
+		paths, err := config.PathsFor(name)
+		if err != nil {
+			t.Fatal(err)
+		}
 		fb := newFakeBackend(stoppedStatus("starting"))
 		notes := &recordingNotifier{}
-		cfg := config.Default()
-		cfg.GatewayDir = "/home/ann/clientportal-" + name
 		tr := newTrayApp(ctx, a, trayOptions{
-			Paths:  config.Paths{Profile: name, ConfigFile: t.TempDir() + "/config.json", StateDir: t.TempDir()},
-			Config: cfg, Deps: testDeps(), Notifier: notes, Autostart: auto, Now: fixedNow,
+			Paths: paths, Config: cfg, Deps: deps, Notifier: notes, Autostart: auto, Now: fixedNow,
 			Log: slog.New(slog.DiscardHandler), NoTray: "test",
 			Start: func(ctx context.Context, _ BackendOptions) (Started, error) { return fakeStarted(ctx, fb), nil },
 			Do:    h.ui.do,
 		})
 		h.trays, h.backends, h.notes = append(h.trays, tr), append(h.backends, fb), append(h.notes, notes)
+		return tr
+	}
+	for _, name := range names {
+		cfg := config.Default()
+		cfg.GatewayDir = "/home/ann/clientportal-" + name
+		saveProfile(t, name, cfg)
+		profile(name, cfg)
 	}
 	// NoTray "test" keeps the shell off the system tray; it shows the
 	// status window at start, as without a tray, with a tab per profile.
-	h.shell = newTrayShell(a, h.trays)
+	h.shell = newTrayShell(a, slices.Clone(h.trays))
+	h.shell.newProfile = func(name string) (*trayApp, error) {
+		cfg, err := profiles.Add(name)
+		if err != nil {
+			return nil, err
+		}
+		cfg.GatewayDir = "/home/ann/clientportal-" + name // set up: it starts
+		return profile(name, cfg), nil
+	}
 	t.Cleanup(func() {
 		cancel()
 		if code := h.shell.shutdown(stopTimeout); code != 0 {
@@ -306,5 +329,77 @@ func TestShellStatusWindowHasATabPerProfile(t *testing.T) {
 	h.ui.do(func() { selected = h.shell.tabs.Selected().Text })
 	if selected != "live" {
 		t.Errorf("live's Status… selected %q", selected)
+	}
+}
+
+func TestSettingsAddsAProfileBesideTheOneAndRemovesIt(t *testing.T) {
+	h := newShellHarness(t, "live")
+	h.backends[0].set(authenticated())
+	live := h.trays[0]
+	// One profile: today's menu, the trayApp's own.
+	var single string
+	eventually(t, "live authenticated", func() bool {
+		h.ui.do(func() { single = fyneMenuLines(live.menu) })
+		return strings.HasPrefix(single, "(Authenticated as U1234567 · paper)|-|")
+	})
+	h.ui.do(live.showSettings)
+	var ss *shellSettings
+	h.ui.do(func() { ss = h.shell.settings })
+	if ss == nil {
+		t.Fatal("no Settings window")
+	}
+	var options []string
+	var removable bool
+	h.ui.do(func() { options, removable = ss.picker.Options, !ss.remove.Disabled() })
+	if strings.Join(options, ",") != "live" || removable {
+		t.Errorf("picker %v, Remove enabled %v; want live alone, and the only profile not removable", options, removable)
+	}
+
+	// Add paper: it starts beside live; the menu has a section each.
+	h.ui.do(func() { ss.addNamed("paper") })
+	var n int
+	h.ui.do(func() { n = len(h.shell.profiles) })
+	if n != 2 {
+		t.Fatalf("%d profiles after adding paper", n)
+	}
+	paperBackend := h.backends[1]
+	paperBackend.set(noCredentials())
+	eventually(t, "two sections", func() bool {
+		m := h.menu()
+		return strings.HasPrefix(m, "(live: Authenticated as U1234567)|") && strings.Contains(m, "|(paper: Login needed)|")
+	})
+	eventually(t, "paper's notification names it", func() bool {
+		return strings.Join(h.notes[1].titles(), ",") == "paper: IBKR login needed"
+	})
+	h.ui.do(func() { options, removable = ss.picker.Options, !ss.remove.Disabled() })
+	if strings.Join(options, ",") != "live,paper" || !removable {
+		t.Errorf("picker %v, Remove enabled %v; want live,paper, removable", options, removable)
+	}
+	paperPaths, _ := config.PathsFor("paper")
+	if _, err := os.Stat(paperPaths.ConfigFile); err != nil {
+		t.Errorf("paper's settings file: %v", err)
+	}
+
+	// Remove paper: its backend stops first, then its files go, and the
+	// menu is live's alone again.
+	var paper *trayApp
+	h.ui.do(func() { paper = h.shell.profiles[1]; ss.pick(paper); ss.removeIt(paper) })
+	eventually(t, "paper removed", func() bool {
+		var n int
+		h.ui.do(func() { n = len(h.shell.profiles) })
+		return n == 1
+	})
+	if paper.ctx.Err() == nil {
+		t.Error("paper's backend still runs after Remove")
+	}
+	if _, err := os.Stat(paperPaths.ConfigFile); !os.IsNotExist(err) {
+		t.Errorf("paper's settings file after Remove: %v", err)
+	}
+	eventually(t, "live's own menu again", func() bool {
+		h.ui.do(func() { single = fyneMenuLines(live.menu) })
+		return strings.HasPrefix(single, "(Authenticated as U1234567 · paper)|-|")
+	})
+	if p := live.named("x"); p != "x" {
+		t.Errorf("live alone still names itself: %q", p)
 	}
 }

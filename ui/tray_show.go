@@ -18,7 +18,7 @@ func (t *trayApp) newStatus() *statusView {
 }
 
 func (t *trayApp) showStatus() {
-	if t.shell != nil { // one window, a tab per profile
+	if t.inShell() { // one window, a tab per profile
 		t.shell.showStatus(t)
 		return
 	}
@@ -44,7 +44,7 @@ func (t *trayApp) showStatus() {
 
 // closeStatus closes the status window; the next showStatus makes a new one.
 func (t *trayApp) closeStatus() {
-	if t.shell != nil {
+	if t.inShell() {
 		t.shell.closeStatus()
 		return
 	}
@@ -66,6 +66,10 @@ func (t *trayApp) showError(err error) {
 // showSettings opens the settings window (one at a time: a second open
 // brings it forward, showing what is saved now).
 func (t *trayApp) showSettings() {
+	if t.shell != nil { // with the profile picker, Add, Rename, Remove
+		t.shell.showSettings(t)
+		return
+	}
 	if t.settings != nil {
 		t.settingsView.reload(t.savedSettings())
 		t.settings.Show()
@@ -73,6 +77,21 @@ func (t *trayApp) showSettings() {
 		return
 	}
 	w := t.app.NewWindow("ibkr-tray settings")
+	v := t.newSettings(w)
+	w.SetContent(v.content)
+	w.Resize(v.settingsWindowSize())
+	w.SetOnClosed(func() {
+		v.closed()
+		t.settings, t.settingsView = nil, nil
+	})
+	t.settings, t.settingsView = w, v
+	v.storedShown = v.loadStored()
+	w.Show()
+	t.shown("settings")
+}
+
+// newSettings makes this profile's settings view for window w.
+func (t *trayApp) newSettings(w fyne.Window) *settingsView {
 	cfg, installed := t.savedSettings()
 	deps := t.o.Deps
 	if t.o.Demo {
@@ -84,16 +103,7 @@ func (t *trayApp) showSettings() {
 	if t.o.Demo {
 		v.demo()
 	}
-	w.SetContent(v.content)
-	w.Resize(v.settingsWindowSize())
-	w.SetOnClosed(func() {
-		v.closed()
-		t.settings, t.settingsView = nil, nil
-	})
-	t.settings, t.settingsView = w, v
-	v.storedShown = v.loadStored()
-	w.Show()
-	t.shown("settings")
+	return v
 }
 
 func (t *trayApp) shown(window string) {
