@@ -29,6 +29,7 @@ func init() {
 		{"status", "print the running app's gateway and session status", cli.Status},
 		{"login", "log in now (automated when credentials are stored, else in your browser)", cli.Login},
 		{"logout", "end the session", cli.Logout},
+		{"profiles", "list the settings profiles; add, rename or remove one", cli.Profiles},
 		{"secrets", "store, check or delete the IBKR username, password and TOTP secret", cli.Secrets},
 		{"tls", "`tls setup`: a local certificate authority, so your programs can verify the gateway's certificate", cli.TLS},
 		{"version", "print the version (also --version)", cli.Version},

@@ -76,7 +76,7 @@ func TestWriteDistLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.AuthDelay != o.AuthDelay || back.TermDelay != 2*time.Second || len(back.Accounts) != 2 || back.Accounts[0].TOTPSecret != DemoTOTPSecret {
+	if back.AuthDelay != o.AuthDelay || back.TermDelay != 2*time.Second || len(back.Accounts) != len(DemoAccounts()) || back.Accounts[0].TOTPSecret != DemoTOTPSecret {
 		t.Errorf("sim.json does not round-trip: %+v", back)
 	}
 	if _, err := os.Stat(filepath.Join(dir, Marker)); err != nil {
@@ -119,8 +119,13 @@ func TestServeSettingsPrecedence(t *testing.T) {
 			}
 		}},
 		{"defaults without conf", nil, func(t *testing.T, o Options, f serveFlags) {
-			if f.addr != "127.0.0.1:5000" || o.PlainHTTP || !o.RateLimits || o.AuthDelay != 3*time.Second || len(o.Accounts) != 2 {
+			if f.addr != "127.0.0.1:5000" || o.PlainHTTP || !o.RateLimits || o.AuthDelay != 3*time.Second || len(o.Accounts) != len(DemoAccounts()) {
 				t.Errorf("addr %s options %+v", f.addr, o)
+			}
+		}},
+		{"IB Key switches", []string{"--push-lifetime", "45s", "--ibkey-promo"}, func(t *testing.T, o Options, f serveFlags) {
+			if o.PushLifetime != 45*time.Second || !o.IBKeyPromo {
+				t.Errorf("push lifetime %v, promo %v; want 45s and on", o.PushLifetime, o.IBKeyPromo)
 			}
 		}},
 		{"accounts file and switches", []string{"--accounts", accounts, "--no-rate-limits", "--port", "5999", "--reset-at", "", "--authenticated"}, func(t *testing.T, o Options, f serveFlags) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseSelectorsEmptyGivesTheBuiltInSets(t *testing.T) {
@@ -23,6 +24,10 @@ func TestParseSelectorsFillsOptionalDefaults(t *testing.T) {
 	s := sets[0]
 	if s.Version != "custom-1" || s.DeviceValue != "4" || s.SuccessText != "Client login succeeds" {
 		t.Errorf("defaults not filled: %+v", s)
+	}
+	// Sets written before IB Key gain its push step, option and promotion.
+	if s.IBKeyValue != "5.2a" || s.Push != ".login-step-notification" || s.PromoSkip != ".ibkey-promo-skip" {
+		t.Errorf("IB Key defaults not filled: %+v", s)
 	}
 }
 
@@ -86,7 +91,7 @@ func TestClassifyKnownErrorTexts(t *testing.T) {
 }
 
 func TestFailureKindsHaveNamesAndErrorsAreSentences(t *testing.T) {
-	for k := BadCredentials; k <= Unknown; k++ {
+	for k := BadCredentials; k <= ApprovalMissed; k++ {
 		if strings.HasPrefix(k.String(), "FailureKind(") {
 			t.Errorf("kind %d has no name", int(k))
 		}
@@ -101,5 +106,66 @@ func TestFailureKindsHaveNamesAndErrorsAreSentences(t *testing.T) {
 	}
 	if KindOf(nil) != 0 || KindOf(e) != BadCredentials {
 		t.Errorf("KindOf is wrong")
+	}
+}
+
+func TestClassifyPushTellsDenialFromMissAndFromTheRest(t *testing.T) {
+	cases := []struct {
+		text string
+		want FailureKind
+	}{
+		{"The login request was declined in IBKR Mobile. Please log in again.", ApprovalDenied},
+		{"Authentication denied", ApprovalDenied},
+		{"Login request rejected", ApprovalDenied},
+		{"The login notification has expired without an answer. Please log in again.", ApprovalMissed},
+		{"Your login session has expired. Please log in again.", ApprovalMissed},
+		{"The request timed out", ApprovalMissed},
+		{"This username has been locked after too many failed login attempts.", UserLocked},
+		// The password passed before the push: a bare "failed" is not about it.
+		{"failed", Unknown},
+		{"Invalid username password combination", Unknown},
+	}
+	for _, tc := range cases {
+		if got := classifyPush(tc.text); got != tc.want {
+			t.Errorf("classifyPush(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestParseSecondFactorReadsTheSettingsWords(t *testing.T) {
+	for in, want := range map[string]SecondFactor{
+		"": FactorAuto, "auto": FactorAuto, " Auto ": FactorAuto, "totp": FactorTOTP, "TOTP": FactorTOTP,
+		"ibkey": FactorIBKey, "IBKey": FactorIBKey, "none": FactorNone,
+	} {
+		if got, err := ParseSecondFactor(in); err != nil || got != want {
+			t.Errorf("ParseSecondFactor(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"sms", "ib key", "4"} {
+		if _, err := ParseSecondFactor(in); err == nil || !strings.Contains(err.Error(), in) || !strings.Contains(err.Error(), "ibkey") {
+			t.Errorf("ParseSecondFactor(%q) err = %v, want a sentence naming it and the choices", in, err)
+		}
+	}
+	if FactorAuto.String() != "auto" || FactorIBKey.String() != "ibkey" {
+		t.Errorf("String: %q %q", FactorAuto, FactorIBKey)
+	}
+}
+
+func TestTheWholeLoginTimeoutLeavesRoomForTheApproval(t *testing.T) {
+	cases := []struct {
+		name string
+		a    Attempt
+		want time.Duration
+	}{
+		{"authenticator app", Attempt{TOTPSecret: liveSecret}, DefaultTimeout},
+		{"automatic without a secret", Attempt{}, DefaultTimeout + DefaultApprovalWait},
+		{"IB Key with its own wait", Attempt{SecondFactor: FactorIBKey, TOTPSecret: liveSecret, ApprovalWait: time.Minute}, DefaultTimeout + time.Minute},
+		{"none", Attempt{SecondFactor: FactorNone}, DefaultTimeout},
+		{"set by the caller", Attempt{SecondFactor: FactorIBKey, Timeout: time.Minute}, time.Minute},
+	}
+	for _, tc := range cases {
+		if got := tc.a.withDefaults().Timeout; got != tc.want {
+			t.Errorf("%s: Timeout %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

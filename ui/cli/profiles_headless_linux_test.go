@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,6 +157,27 @@ func TestHeadlessRunsTwoProfilesSideBySide(t *testing.T) {
 		t.Errorf("live's account %q, want a live account", a)
 	}
 
+	// status with no --profile names both; profiles says both run.
+	var said bytes.Buffer
+	stdout = &said
+	t.Cleanup(func() { stdout = os.Stdout })
+	if code := Status(nil); code != exitAuthenticated {
+		t.Errorf("status exit %d with both authenticated:\n%s", code, said.String())
+	}
+	for _, want := range []string{"live: Authenticated as demo · live; gateway running on port " + strconv.Itoa(livePort), "paper: Authenticated as demopaper · paper; gateway running on port " + strconv.Itoa(paperPort)} {
+		if !strings.Contains(said.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, said.String())
+		}
+	}
+	said.Reset()
+	if code := Profiles(nil); code != 0 || strings.Count(said.String(), "  yes") != 2 || !strings.Contains(said.String(), paperDir) {
+		t.Errorf("profiles: exit %d:\n%s", code, said.String())
+	}
+	said.Reset()
+	if code := Profiles([]string{"remove", "paper", "--yes"}); code != exitError {
+		t.Errorf("remove of a running profile: exit %d", code)
+	}
+
 	h.stop()
 	for _, pgid := range pgids {
 		if left := groupMembers(pgid); len(left) > 0 {
@@ -225,5 +248,54 @@ func TestHeadlessSeveralProfilesRefusals(t *testing.T) {
 	pa, _ := config.PathsFor("a")
 	if _, err := os.Stat(filepath.Join(pa.StateDir, gateway.RecordFile)); err == nil {
 		t.Errorf("profile a's gateway record is still there: its gateway was not stopped")
+	}
+}
+
+// TestHeadlessSeveralProfilesStopOnSIGTERM: the app as its own process,
+// two profiles on one shared gateway folder (two ports); SIGTERM stops
+// both gateways and exits 0.
+func TestHeadlessSeveralProfilesStopOnSIGTERM(t *testing.T) {
+	settings := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", settings) // where saveProfile writes
+	dir, _ := simDist(t)
+	p1, _ := sim.FreePort()
+	p2, _ := sim.FreePort()
+	saveProfile(t, "one", dir, "127.0.0.1:0", func(c *config.Config) { c.Port = p1 })
+	saveProfile(t, "two", dir, "127.0.0.1:0", func(c *config.Config) { c.Port = p2 })
+	a := startApp(t, []string{"XDG_CONFIG_HOME=" + settings}, "--profile", "one", "--profile", "two")
+	a.waitLine(t, 30*time.Second, "msg=status profile=")
+	var groups []int
+	poll(t, 30*time.Second, "two gateways running", func() bool {
+		return strings.Count(a.output(), "gateway=Running") == 2
+	})
+	for _, pid := range allPIDs() {
+		if ppid, pgid, ok := procStat(pid); ok && ppid == a.cmd.Process.Pid && pgid == pid {
+			groups = append(groups, pid)
+			killGroupAtCleanup(t, pid)
+		}
+	}
+	if len(groups) != 2 {
+		t.Fatalf("the app runs %d gateway groups, want 2:\n%s", len(groups), a.output())
+	}
+	for _, port := range []int{p1, p2} {
+		if code, _ := httpGet("https://127.0.0.1:" + strconv.Itoa(port) + "/"); code != http.StatusFound {
+			t.Errorf("the gateway on port %d answers %d", port, code)
+		}
+	}
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.waitExit(t, 30*time.Second); code != 0 {
+		t.Errorf("exit status %d after SIGTERM, want 0:\n%s", code, a.output())
+	}
+	for _, g := range groups {
+		if left := groupMembers(g); len(left) > 0 {
+			t.Errorf("processes %v of gateway group %d outlived the app", left, g)
+		}
+	}
+	for _, name := range []string{"conf.ibkr-tray-one.yaml", "conf.ibkr-tray-two.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, "root", name)); err != nil {
+			t.Errorf("no %s: %v", name, err)
+		}
 	}
 }

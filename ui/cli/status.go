@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/profiles"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
@@ -36,6 +39,17 @@ func Status(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return flagExit(err)
 	}
+	named := false
+	fs.Visit(func(f *flag.Flag) { named = named || f.Name == "profile" || f.Name == "socket" })
+	if !named {
+		// No profile named: when several run, one line each.
+		if running := runningProfiles(); len(running) > 1 {
+			return statusOfSeveral(running, *asJSON)
+		} else if len(running) == 1 && running[0] != config.DefaultProfile {
+			args = append([]string{"--profile", running[0]}, args...)
+			return Status(args)
+		}
+	}
 	r, err := connect()
 	if err != nil {
 		return fail(err)
@@ -52,6 +66,87 @@ func Status(args []string) int {
 		fmt.Print(describe(st, time.Now()))
 	}
 	return exitFor(st, time.Now())
+}
+
+// runningProfiles are the profiles whose app runs: those with settings,
+// the default, and the demos' (whose lock is held).
+func runningProfiles() []string {
+	names, _ := profiles.List()
+	for _, n := range []string{config.DefaultProfile, runner.DemoProfile} {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	var running []string
+	for _, n := range names {
+		paths, err := config.PathsFor(n)
+		if err != nil {
+			continue
+		}
+		if r, _ := profiles.Running(paths); r {
+			running = append(running, n)
+		}
+	}
+	return running
+}
+
+// statusOfSeveral prints a line or two per running profile; it exits 0
+// when every one is ready, 3 when one is not, 1 when one cannot be read.
+func statusOfSeveral(names []string, asJSON bool) int {
+	code := exitAuthenticated
+	now := time.Now()
+	var all []runner.Status
+	for _, n := range names {
+		paths, _ := config.PathsFor(n)
+		r := &remote{socket: paths.ControlSocket, http: runner.ControlClient(paths.ControlSocket, 10*time.Second)}
+		st, err := r.status(context.Background())
+		if err != nil {
+			if !asJSON {
+				fmt.Fprintf(stdout, "%s: %v\n", n, err)
+			}
+			code = exitError
+			continue
+		}
+		st.Profile = n
+		all = append(all, st)
+		if c := exitFor(st, now); c != exitAuthenticated && code == exitAuthenticated {
+			code = c
+		}
+		if !asJSON {
+			fmt.Fprint(stdout, brief(st, now))
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(all)
+	} else {
+		fmt.Fprintln(stdout, "(ibkr-tray status --profile NAME shows one in full)")
+	}
+	return code
+}
+
+// brief is one profile's status in a line, and its reason when it needs you.
+func brief(st runner.Status, now time.Time) string {
+	g, s := st.Gateway, st.Session
+	line := sessionWords(s.State)
+	if s.State == session.Authenticated {
+		if who := cmp.Or(s.User, s.SelectedAccount); who != "" {
+			line = "Authenticated as " + who + yesNo(s.Paper, " · paper", " · live")
+		}
+		if !s.Ready(now) {
+			line += " (not ready)"
+		}
+	}
+	gw := "gateway " + strings.ToLower(gatewayWords(g.State))
+	if g.Port != 0 {
+		gw += fmt.Sprintf(" on port %d", g.Port)
+	}
+	out := fmt.Sprintf("%s: %s; %s\n", st.Profile, line, gw)
+	if s.NeedsYou && s.Reason != "" {
+		out += "  " + s.Reason + "\n"
+	}
+	return out
 }
 
 // exitFor is status's exit code: ready or not, by Status.Ready, the one

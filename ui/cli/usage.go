@@ -7,6 +7,7 @@ const Commands = `Commands (each takes -h):
   status    print the running app's gateway and session status
   login     log in now (automated when credentials are stored, else in your browser)
   logout    end the session
+  profiles  list the settings profiles; add, rename or remove one
   secrets   store, check or delete the IBKR username, password and TOTP secret
   sim       run the gateway simulator (demo mode, testing trading bots)
   help      list the commands`

@@ -168,20 +168,18 @@ func portOf(addr string) int {
 }
 
 // Running reports whether a copy of the app runs the profile: whether its
-// lock is held. The lock is taken and released at once when it is free.
+// control socket answers. (It does not try the lock: taking it, even for a
+// moment, could make an app starting just then give up.)
 func Running(paths config.Paths) (bool, error) {
-	if !exists(paths.LockFile) {
+	if !exists(paths.ControlSocket) {
 		return false, nil
 	}
-	l, err := runner.Lock(paths.LockFile, paths.Profile)
-	var running *runner.AlreadyRunningError
-	if errors.As(err, &running) {
-		return true, nil
-	}
+	c, err := net.DialTimeout("unix", paths.ControlSocket, time.Second)
 	if err != nil {
-		return false, err
+		return false, nil // a socket left by an app that was killed
 	}
-	return false, l.Release()
+	c.Close()
+	return true, nil
 }
 
 // holdIdle takes the profile's lock so that no copy starts it while it is

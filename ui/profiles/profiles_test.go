@@ -3,6 +3,7 @@ package profiles
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
+	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
@@ -136,8 +138,14 @@ func TestRenameMovesSettingsStateAndCredentials(t *testing.T) {
 	creds := secrets.Credentials{Username: "u", Password: "p"}
 	store.m["paper"] = creds
 
+	if err := (autostart.Entry{Profile: "paper", Exe: "/usr/bin/ibkr-tray"}).Install(); err != nil {
+		t.Fatal(err)
+	}
 	if err := Rename("paper", "practice", store); err != nil {
 		t.Fatalf("Rename: %v", err)
+	}
+	if (autostart.Entry{Profile: "paper"}).Installed() || !(autostart.Entry{Profile: "practice"}).Installed() {
+		t.Error("the start-at-login entry did not follow the rename")
 	}
 	to := paths(t, "practice")
 	if !exists(to.ConfigFile) || exists(from.ConfigFile) || exists(filepath.Dir(from.ConfigFile)) {
@@ -205,9 +213,6 @@ func TestRenameAndRemoveRefuseWhileTheProfileRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run, err := Running(p); !run || err != nil {
-		t.Errorf("Running = %v, %v; want true", run, err)
-	}
 	store := newMapStore()
 	if err := Rename("paper", "other", store); err == nil || !strings.Contains(err.Error(), `cannot rename the profile "paper" while it runs`) {
 		t.Errorf("Rename while running: %v", err)
@@ -219,14 +224,31 @@ func TestRenameAndRemoveRefuseWhileTheProfileRuns(t *testing.T) {
 		t.Fatal("the refused calls changed the profile")
 	}
 	lock.Release()
-	if run, err := Running(p); run || err != nil {
-		t.Errorf("Running after release = %v, %v", run, err)
-	}
 	if err := Rename("nosuch", "other", store); err == nil || !strings.Contains(err.Error(), `there is no profile named "nosuch"`) {
 		t.Errorf("Rename of a missing profile: %v", err)
 	}
 	if err := Rename("paper", "bad name", store); err == nil || !strings.Contains(err.Error(), "may only use letters") {
 		t.Errorf("Rename to a bad name: %v", err)
+	}
+}
+
+func TestRunningAsksTheControlSocket(t *testing.T) {
+	home(t)
+	p := paths(t, "paper")
+	if run, _ := Running(p); run {
+		t.Error("Running with no socket")
+	}
+	os.MkdirAll(filepath.Dir(p.ControlSocket), 0o700)
+	l, err := net.Listen("unix", p.ControlSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run, _ := Running(p); !run {
+		t.Error("not Running while the socket answers")
+	}
+	l.Close()
+	if run, _ := Running(p); run {
+		t.Error("Running after the socket closed")
 	}
 }
 

@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
+	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
 // Rename gives a profile another name: it moves its settings, its state
-// folder (logs, login counters) and its stored credentials (read under the
-// old name, written under the new, then deleted under the old) in store.
+// folder (logs, login counters), its start-at-login entry and its stored
+// credentials (read under the old name, written under the new, then
+// deleted under the old) in store.
 // It refuses while the profile runs. When a step fails the steps before it
 // are undone, and the error says what happened and what to do.
 func Rename(oldName, newName string, store secrets.Store) error {
@@ -85,6 +87,18 @@ func Rename(oldName, newName string, store secrets.Store) error {
 		}
 		undo = append(undo, func() error { return os.Rename(to.StateDir, from.StateDir) })
 	}
+	// The start-at-login entry starts the profile by name.
+	if oldEntry := (autostart.Entry{Profile: from.Profile}); oldEntry.Installed() {
+		newEntry := autostart.Entry{Profile: to.Profile}
+		if err := newEntry.Install(); err != nil {
+			return rollback(fmt.Errorf("cannot move the start-at-login entry of %q (%v)", from.Profile, err))
+		}
+		undo = append(undo, newEntry.Remove)
+		if err := oldEntry.Remove(); err != nil {
+			return rollback(fmt.Errorf("cannot remove the start-at-login entry of %q (%v)", from.Profile, err))
+		}
+		undo = append(undo, oldEntry.Install)
+	}
 	if !hasCreds {
 		return nil
 	}
@@ -132,7 +146,8 @@ func moveDir(from, to string) error {
 }
 
 // Remove deletes a profile: its settings, its state folder (logs, login
-// counters, diagnostics) and its stored credentials in store. The caller
+// counters, diagnostics), its start-at-login entry and its stored
+// credentials in store. The caller
 // asks the user first. It refuses while the profile runs.
 func Remove(name string, store secrets.Store) error {
 	paths, err := config.PathsFor(name)
@@ -161,6 +176,9 @@ func Remove(name string, store secrets.Store) error {
 		}
 	} else if err := os.RemoveAll(filepath.Dir(paths.ConfigFile)); err != nil {
 		return fmt.Errorf("cannot remove the profile %q: its credentials are deleted, but its settings folder could not be (%v); delete %s by hand", paths.Profile, err, filepath.Dir(paths.ConfigFile))
+	}
+	if err := (autostart.Entry{Profile: paths.Profile}).Remove(); err != nil {
+		return fmt.Errorf("the profile %q is removed, but its start-at-login entry could not be (%v); turn it off in the tray's settings of another profile, or delete it by hand", paths.Profile, err)
 	}
 	if err := os.RemoveAll(paths.StateDir); err != nil {
 		return fmt.Errorf("the profile %q is removed, but its state folder could not be (%v); delete %s by hand", paths.Profile, err, paths.StateDir)

@@ -27,12 +27,47 @@ const (
 	// DemoUser is the simulated IBKR username; its password and TOTP
 	// secret are made up at each start and held in memory only.
 	DemoUser = "demo"
+	// DemoIBKeyUser and DemoPaperUser are the users of DemoIBKey and
+	// DemoPaper (passwords made up the same way).
+	DemoIBKeyUser = sim.DemoIBKeyUser
+	DemoPaperUser = "demopaper"
 	// DemoFaultEvery is the default time between injected faults.
 	DemoFaultEvery = time.Minute
 )
 
+// DemoKind is the demo user's kind of login.
+type DemoKind int
+
+const (
+	// DemoTOTP is a live user who answers with the authenticator app (the
+	// default): the app logs in alone.
+	DemoTOTP DemoKind = iota
+	// DemoIBKey is a live user with IB Key only: each login waits for a tap
+	// on the (demo) phone, Runner.ApproveOnDemoPhone.
+	DemoIBKey
+	// DemoPaper is a paper-trading user: no second factor.
+	DemoPaper
+)
+
+// String is the kind's name for logs.
+func (k DemoKind) String() string {
+	switch k {
+	case DemoIBKey:
+		return "ibkey"
+	case DemoPaper:
+		return "paper"
+	}
+	return "totp"
+}
+
 // DemoOptions configure the demo mode. Zero values take the defaults.
 type DemoOptions struct {
+	// Kind is the demo user's kind of login (DemoTOTP).
+	Kind DemoKind
+	// Profile is the demo's profile: its lock, state folder and control
+	// socket (DemoProfile). Two demos run side by side with two profiles
+	// and two status addresses.
+	Profile string
 	// StatusAddr is the status endpoint (DemoStatusAddr; "127.0.0.1:0" in tests).
 	StatusAddr string
 	// FaultEvery is the time between injected faults (DemoFaultEvery);
@@ -69,11 +104,15 @@ func NewDemo(o DemoOptions) (r *Runner, cleanup func(), err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	paths, err := config.PathsFor(DemoProfile)
+	profile := o.Profile
+	if profile == "" {
+		profile = DemoProfile
+	}
+	paths, err := config.PathsFor(profile)
 	if err != nil {
 		return nil, nil, err
 	}
-	lock, err := Lock(paths.LockFile, DemoProfile)
+	lock, err := Lock(paths.LockFile, profile)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,18 +135,12 @@ func NewDemo(o DemoOptions) (r *Runner, cleanup func(), err error) {
 		}
 	}()
 
-	creds := secrets.Credentials{Username: DemoUser, Password: o.Password, TOTPSecret: o.TOTPSecret}
-	if creds.Password == "" {
-		creds.Password = rand.Text()
-	}
-	if creds.TOTPSecret == "" {
-		creds.TOTPSecret = randomTOTPSecret()
-	}
+	creds := demoCredentials(o)
 	port, err := sim.FreePort()
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot find a free port for the demo gateway: %w", err)
 	}
-	so := demoSim(creds)
+	so := demoSim(creds, o.Kind)
 	if o.Sim != nil {
 		o.Sim(&so)
 	}
@@ -136,6 +169,7 @@ func NewDemo(o DemoOptions) (r *Runner, cleanup func(), err error) {
 	}
 	// Every fault recovers by itself, competing sessions included.
 	c.TakeBackCompeting = true
+	c.Paper = o.Kind == DemoPaper
 	c.Browser, c.VisibleBrowser = o.Browser, o.VisibleBrowser
 	r, err = New(Options{
 		Config:      c,
@@ -149,15 +183,17 @@ func NewDemo(o DemoOptions) (r *Runner, cleanup func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	simURL := "https://127.0.0.1:" + strconv.Itoa(port)
+	r.demoPhone = &demoPhone{simURL: simURL, user: creds.Username}
 	every := o.FaultEvery
 	if every == 0 {
 		every = DemoFaultEvery
 	}
 	if every > 0 {
-		inj := FaultInjector{SimURL: "https://127.0.0.1:" + strconv.Itoa(port), Every: every, Faults: faults, Logger: log}
+		inj := FaultInjector{SimURL: simURL, Every: every, Faults: faults, Logger: log}
 		r.background = append(r.background, inj.Run)
 	}
-	log.Info("demo: the gateway is the built-in simulator", "user", DemoUser, "faultEvery", every)
+	log.Info("demo: the gateway is the built-in simulator", "user", creds.Username, "kind", o.Kind, "profile", profile, "faultEvery", every)
 
 	var once sync.Once
 	cleanup = func() {
@@ -207,17 +243,48 @@ func removeDemoDir(dir string) {
 	}
 }
 
-// demoSim is the simulator of the demo: one live user with two accounts,
-// the device picker, and quick (but visible) session delays.
-func demoSim(c secrets.Credentials) sim.Options {
+// demoCredentials are the demo user's: made up at random unless the
+// options give them; a TOTP secret only for the authenticator app's kind
+// (with none stored, the login answers with IB Key, or nothing for paper).
+func demoCredentials(o DemoOptions) secrets.Credentials {
+	c := secrets.Credentials{Username: DemoUser, Password: o.Password}
+	switch o.Kind {
+	case DemoIBKey:
+		c.Username = DemoIBKeyUser
+	case DemoPaper:
+		c.Username = DemoPaperUser
+	default:
+		c.TOTPSecret = o.TOTPSecret
+		if c.TOTPSecret == "" {
+			c.TOTPSecret = randomTOTPSecret()
+		}
+	}
+	if c.Password == "" {
+		c.Password = rand.Text()
+	}
+	return c
+}
+
+// demoSim is the simulator of the demo: one user of the kind (live with
+// two accounts and the device picker, live with IB Key only, or paper),
+// and quick (but visible) session delays.
+func demoSim(c secrets.Credentials, kind DemoKind) sim.Options {
 	o := sim.DefaultOptions()
-	o.Accounts = []sim.Account{{
+	a := sim.Account{
 		Username:   c.Username,
 		Password:   c.Password,
 		TOTPSecret: c.TOTPSecret,
 		Devices:    []string{sim.DeviceIBKey, sim.DeviceAuthenticatorApp},
 		AccountIDs: []string{"U1234567", "U7654321"},
-	}}
+	}
+	switch kind {
+	case DemoIBKey:
+		a = sim.IBKeyAccount(c.Username, c.Password)
+		a.AccountIDs = []string{"U2345678"}
+	case DemoPaper:
+		a = sim.Account{Username: c.Username, Password: c.Password, Paper: true, AccountIDs: []string{"DU1234567"}}
+	}
+	o.Accounts = []sim.Account{a}
 	o.AuthDelay = 1500 * time.Millisecond
 	o.ReauthDelay = 1500 * time.Millisecond
 	o.ResetAt = "" // the fault injector shows the reset

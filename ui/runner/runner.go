@@ -79,7 +79,8 @@ type Runner struct {
 	// background runs beside the supervisor and the keeper until Run's
 	// context ends (the demo's fault injector, the watcher of observe.go).
 	background []func(ctx context.Context)
-	metrics    *metrics // GET /metrics
+	metrics    *metrics   // GET /metrics
+	demoPhone  *demoPhone // the demo simulator's IB Key phone (nil: not a demo)
 
 	listening   chan struct{} // closed once the status endpoint listens
 	addr        atomic.Value  // string: the endpoint's bound address
