@@ -203,7 +203,7 @@ func (t *trayApp) showForCapture(which string) (fyne.Window, error) {
 	case "menu":
 		w := t.app.NewWindow("ibkr-tray menu")
 		menu := t.menu
-		if t.shell != nil {
+		if t.inShell() {
 			menu = t.shell.menu
 		}
 		m := widget.NewMenu(menu)
