@@ -138,11 +138,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // profilesToRun are the profiles this start runs: those named with
 // --profile, else every profile there is (the default alone when there
-// are none; the demo's two with --demo).
+// are none; with --demo, the demo's two, or one in a terminal).
 func profilesToRun(picked []string, demo bool) ([]string, error) {
 	switch {
-	case demo:
+	case demo && hasDisplay(): // live and paper side by side
 		return demoProfiles(), nil
+	case demo: // the terminal demo: one
+		return []string{config.DefaultProfile}, nil
 	case len(picked) > 0:
 		return picked, nil
 	}
@@ -160,7 +162,13 @@ func profilesToRun(picked []string, demo bool) ([]string, error) {
 // runs, or one that collides with another, shows why in its section.
 func runSeveral(names []string, demo bool, log *slog.Logger, stdout, stderr io.Writer) int {
 	installQuietFyneLog(stderr)
-	ps, err := pickProfiles(names, func(p config.Paths) string { return otherCopy(p, false) })
+	var ps []pickedProfile
+	var err error
+	if demo {
+		ps, err = pickDemo()
+	} else {
+		ps, err = pickProfiles(names, func(p config.Paths) string { return otherCopy(p, false) })
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "ibkr-tray:", err)
 		return 1

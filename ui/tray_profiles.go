@@ -13,6 +13,7 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/profiles"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
 // profileFlag is the repeatable --profile.
@@ -128,6 +129,46 @@ func addedProfile(ctx context.Context, a fyne.App, log *slog.Logger, noTray stri
 	}
 }
 
-// demoProfiles are the demo's profiles: one until runner's demo kinds
-// exist (branch profiles), then live and paper side by side.
-func demoProfiles() []string { return []string{config.DefaultProfile} }
+// The demo with a display shows a live and a paper profile side by side:
+// the live user approves with IB Key (a tap on the demo phone), the paper
+// user has no second factor. Each has its own lock, state folder and
+// status address.
+const (
+	demoLive = "demo-live"
+	// demoPaper is the paper profile of the demo.
+	demoPaper = "demo-paper"
+	// demoPaperStatusAddr is beside runner.DemoStatusAddr.
+	demoPaperStatusAddr = "127.0.0.1:5482"
+)
+
+// demoProfiles are the demo's profiles, live first.
+func demoProfiles() []string { return []string{demoLive, demoPaper} }
+
+// demoOptions are the runner's demo options for a profile: the two of the
+// side-by-side demo by name, else the one demo of old (headless).
+func demoOptions(o BackendOptions) runner.DemoOptions {
+	d := runner.DemoOptions{Browser: o.Config.Browser, VisibleBrowser: o.Config.VisibleBrowser}
+	switch o.Paths.Profile {
+	case demoLive:
+		d.Kind, d.Profile, d.StatusAddr = runner.DemoIBKey, demoLive, runner.DemoStatusAddr
+	case demoPaper:
+		d.Kind, d.Profile, d.StatusAddr = runner.DemoPaper, demoPaper, demoPaperStatusAddr
+	}
+	return d
+}
+
+// pickDemo is the side-by-side demo's profiles: settings in memory (the
+// defaults), and no start where another copy runs that demo.
+func pickDemo() ([]pickedProfile, error) {
+	var out []pickedProfile
+	for _, name := range demoProfiles() {
+		paths, err := config.PathsFor(name)
+		if err != nil {
+			return nil, err
+		}
+		cfg := config.Default()
+		cfg.StatusAddr = demoOptions(BackendOptions{Paths: paths}).StatusAddr
+		out = append(out, pickedProfile{Paths: paths, Config: cfg, Problem: otherCopy(paths, false)})
+	}
+	return out, nil
+}
