@@ -50,6 +50,13 @@ type KeeperOptions struct {
 	// Visible, Selectors, DiagnosticsDir, Paper. The keeper fills in the
 	// gateway URL, the credentials and the TOTP step.
 	LoginAttempt login.Attempt
+	// SecondFactor is how the automated login answers IBKR's second
+	// factor (login.FactorAuto: the authenticator app when a TOTP secret
+	// is stored, else IB Key when the page offers it).
+	SecondFactor login.SecondFactor
+	// ApprovalWait is how long a login waits for the user to approve the
+	// IB Key notification in IBKR Mobile (default login.DefaultApprovalWait).
+	ApprovalWait time.Duration
 	// TakeBackCompeting takes the brokerage session back when another
 	// session of the user (TWS, mobile) took it over. Off by default: each
 	// take-over logs the user out of the other platform.
@@ -130,6 +137,8 @@ func (o *KeeperOptions) defaults() {
 	def(&o.MaxBackoff, max(o.TickleInterval, outageNoticed-o.RequestTimeout))
 	def(&o.ManualLoginTimeout, 5*time.Minute)
 	def(&o.ManualPollInterval, 3*time.Second)
+	def(&o.ApprovalWait, login.DefaultApprovalWait)
+	o.SecondFactor = factorOf(o.SecondFactor)
 	if o.MaxFailedInRow <= 0 {
 		o.MaxFailedInRow = 3
 	}
@@ -148,6 +157,15 @@ func (o *KeeperOptions) defaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+}
+
+// factorOf is f as its constant ("auto", "IBKey" are spellings of them);
+// one the login does not know stays as it is, and the login refuses it.
+func factorOf(f login.SecondFactor) login.SecondFactor {
+	if c, err := login.ParseSecondFactor(string(f)); err == nil {
+		return c
+	}
+	return f
 }
 
 // Keeper keeps the gateway's session alive and recovers it when it is lost,
@@ -185,6 +203,8 @@ type Keeper struct {
 	codeRefusals    int       // security codes refused in a row: twice points at the clock or the secret
 	lastProblem     string    // the last automated login failure, in words (for the reason)
 	capLoadErr      string    // why the state file could not be read
+	approvalProblem string    // why the last IB Key notification went unanswered, in words
+	factor          factorFacts
 	clocks          clockWatch
 	// Monotonic times of the last rate-limited calls.
 	lastTickleCall   time.Time
@@ -202,7 +222,8 @@ func NewKeeper(o KeeperOptions) *Keeper {
 		wake: make(chan struct{}, 1),
 		cap:  loginCap{MaxInRow: o.MaxFailedInRow, MaxPerDay: o.MaxFailedPerDay},
 	}
-	k.status = Status{State: Connecting, Cause: CauseStarting, Reason: "starting", Since: o.Now()}
+	k.factor = factorFacts{Setting: o.SecondFactor, Paper: o.LoginAttempt.Paper}
+	k.status = Status{State: Connecting, Cause: CauseStarting, Reason: "starting", Since: o.Now(), SecondFactor: shownFactor(k.factor)}
 	return k
 }
 
@@ -465,6 +486,12 @@ type Settings struct {
 	// BrokerageWait is how long to wait for the brokerage session after a
 	// successful login before counting it as a failure (LoginWait).
 	BrokerageWait time.Duration
+	// SecondFactor is how the next automated login answers the second
+	// factor (login.FactorAuto: automatic).
+	SecondFactor login.SecondFactor
+	// ApprovalWait is how long a login waits for the IB Key tap (0: as
+	// it is).
+	ApprovalWait time.Duration
 }
 
 // Reconfigure applies changed settings at once.

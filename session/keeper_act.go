@@ -76,6 +76,9 @@ func (k *Keeper) input(ctx context.Context, ev event, c sessionCheck, reauthTrie
 		TakeBack:    k.o.TakeBackCompeting,
 		TakeBackDue: !now.Before(k.competeAt),
 		CanRestart:  k.o.RestartGateway != nil,
+
+		ApprovalWait:    k.o.ApprovalWait,
+		ApprovalProblem: k.approvalProblem,
 	}
 	if in.Cap == capUnreadable {
 		in.LastFailure = k.capLoadErr
@@ -88,6 +91,7 @@ func (k *Keeper) input(ctx context.Context, ev event, c sessionCheck, reauthTrie
 		creds, in.Creds, in.SameRejected = k.readCredentials(ctx)
 		in.Latches = k.latches() // reading may have latched or cleared something
 	}
+	in.MayPush = mayPush(k.o.SecondFactor)
 	return in, creds
 }
 
@@ -197,8 +201,10 @@ func (k *Keeper) authenticated(ctx context.Context, auth AuthStatus, method stri
 		s.Latches.BrokerageRefused = false
 		s.Latches.BrokerageRemedy = remedyNone
 		s.Latches.LoginNotBefore = time.Time{}
+		s.Latches.ApprovalUnanswered = ""
 	})
 	k.loginDelay = 0
+	k.approvalProblem = ""
 	reason := msgAuthenticated
 	if method != "" {
 		reason += " (restored by " + method + ")"

@@ -142,9 +142,16 @@ func (k *Keeper) reconfigure(s Settings) {
 	if s.BrokerageWait > 0 {
 		k.o.LoginWait = s.BrokerageWait
 	}
+	if s.ApprovalWait > 0 {
+		k.o.ApprovalWait = s.ApprovalWait
+	}
+	k.o.SecondFactor = factorOf(s.SecondFactor)
+	k.factor.Setting = k.o.SecondFactor
+	k.showFactor()
 	// The settings may name a browser now: look again at the next login.
 	k.latch(func(l *Latches) { l.NoBrowser = "" })
-	k.log.Info("settings applied", "takeBack", s.TakeBackCompeting, "maxInRow", k.cap.MaxInRow, "maxPerDay", k.cap.MaxPerDay, "brokerageWait", k.o.LoginWait)
+	k.log.Info("settings applied", "takeBack", s.TakeBackCompeting, "maxInRow", k.cap.MaxInRow, "maxPerDay", k.cap.MaxPerDay, "brokerageWait", k.o.LoginWait,
+		"secondFactor", k.o.SecondFactor, "approvalWait", k.o.ApprovalWait)
 	k.update(func(*Status) {}) // the offers may change with the cap
 }
 

@@ -32,7 +32,8 @@ func (k *Keeper) readCredentials(ctx context.Context) (secrets.Credentials, cred
 	c, err := k.o.Credentials.Get(ctx, k.o.Profile)
 	switch {
 	case err == nil && c.Complete():
-		k.update(func(s *Status) { s.CredentialsStored = true })
+		k.factor.CredsRead, k.factor.SecretStored = true, c.TOTPSecret != ""
+		k.update(func(s *Status) { s.CredentialsStored = true; s.SecondFactor = shownFactor(k.factor) })
 		same := k.sameAsRejected(c)
 		if !same && k.latches().CredentialsRejected != "" {
 			k.log.Info("the stored credentials changed since IBKR rejected them; automated login may try them")
@@ -42,7 +43,8 @@ func (k *Keeper) readCredentials(ctx context.Context) (secrets.Credentials, cred
 		}
 		return c, credsStored, same
 	case err == nil || errors.Is(err, secrets.ErrNotFound):
-		k.update(func(s *Status) { s.CredentialsStored = false })
+		k.factor.CredsRead, k.factor.SecretStored = true, false
+		k.update(func(s *Status) { s.CredentialsStored = false; s.SecondFactor = shownFactor(k.factor) })
 		return secrets.Credentials{}, credsNone, false
 	}
 	// A locked or absent keyring: asking again every few seconds would
@@ -85,12 +87,26 @@ func (k *Keeper) rememberRejected(c secrets.Credentials) {
 	k.cap.rec.RejectedPrint = credentialPrint(k.cap.rec.RejectedSalt, c)
 }
 
-// attempt fills the login template for one try.
-func (k *Keeper) attempt(c secrets.Credentials) login.Attempt {
+// showFactor publishes the second factor the automated login answers with.
+func (k *Keeper) showFactor() {
+	f := shownFactor(k.factor)
+	k.update(func(s *Status) { s.SecondFactor = f })
+}
+
+// attempt fills the login template for one try. onApproval is told when
+// IBKR has sent the IB Key notification.
+func (k *Keeper) attempt(c secrets.Credentials, onApproval func(until time.Time)) login.Attempt {
 	a := k.o.LoginAttempt
 	a.GatewayURL = k.api.BaseURL()
 	a.Username, a.Password, a.TOTPSecret = c.Username, c.Password, c.TOTPSecret
 	a.UsedStep = k.usedStep
+	a.SecondFactor = k.o.SecondFactor
+	a.ApprovalWait = k.o.ApprovalWait
+	if then := a.OnApproval; then != nil {
+		a.OnApproval = func(until time.Time) { onApproval(until); then(until) }
+	} else {
+		a.OnApproval = onApproval
+	}
 	if a.Now == nil {
 		a.Now = k.o.Now
 	}
@@ -114,6 +130,18 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 	}
 	k.update(func(s *Status) { s.LoginRunning = true })
 	defer k.update(func(s *Status) { s.LoginRunning = false })
+	// pushed is set once IBKR sent the IB Key notification of this try.
+	pushed := false
+	// until is on the real clock, as the phone's wait is.
+	onApproval := func(until time.Time) {
+		// The attempt stays counted while the phone has it: a crash in
+		// the wait (the next run's recovery) counts, so a crash loop sends
+		// at most the cap's notifications. Every answer takes it back.
+		pushed = true
+		k.log.Info("IBKR sent the IB Key notification; waiting for the approval in IBKR Mobile", "until", until.Format(time.TimeOnly))
+		k.latch(func(l *Latches) { l.ApprovalUntil = until })
+		k.publish(WaitingForApproval, CauseApproveOnPhone, fmt.Sprintf(msgApproveOnPhone, Words(time.Until(until).Round(time.Second))))
+	}
 	var problem string
 	for try := 1; try <= 2; try++ {
 		// A gateway that went away (or crashed during the last try) turns
@@ -132,9 +160,13 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 			k.capLoadErr = err.Error()
 			return k.settle(ctx, sessionCheck{found: foundNoSession})
 		}
-		res, err := k.o.BrowserLogin(ctx, k.attempt(creds))
+		pushed = false
+		res, err := k.o.BrowserLogin(ctx, k.attempt(creds, onApproval))
 		now = k.now()
+		k.latch(func(l *Latches) { l.ApprovalUntil = time.Time{} })
 		if err == nil {
+			k.factor.LoggedIn, k.factor.Answered = true, res.Factor
+			k.showFactor()
 			k.codeRefusals = 0
 			k.usedStep = max(k.usedStep, res.Step)
 			k.loginDelay, k.lastProblem = 0, ""
@@ -146,6 +178,13 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 			// Interrupted by Logout, Cancel, or shutting down.
 			k.cap.abandoned(now)
 			k.saveCap()
+			if pushed {
+				// The user stopped the wait for their tap: no new
+				// notification by itself after a Cancel.
+				k.log.Info("the wait for the IB Key approval was stopped; not counted as a failed login")
+				k.approvalProblem = msgApprovalStopped
+				k.latch(func(l *Latches) { l.ApprovalUnanswered = CauseApprovalMissed })
+			}
 			return k.o.TickleInterval
 		}
 		k.lastError(err)
@@ -168,6 +207,19 @@ func (k *Keeper) browserLoginOnce(ctx context.Context, creds secrets.Credentials
 			cause := rejectedCause(stopKind(kind))
 			k.lastProblem = rejectedSentence(cause)
 			k.latch(func(l *Latches) { l.CredentialsRejected = cause })
+			return k.settle(ctx, sessionCheck{found: foundNoSession})
+		case login.ApprovalDenied, login.ApprovalMissed:
+			// IBKR rejected nothing (the password went through): not a
+			// failed login. No new notification until the user acts.
+			k.cap.abandoned(now)
+			k.saveCap()
+			cause, why := CauseApprovalMissed, fmt.Sprintf(msgApprovalMissed, Words(k.o.ApprovalWait))
+			if kind == login.ApprovalDenied {
+				cause, why = CauseApprovalDenied, msgApprovalDenied
+			}
+			k.log.Warn("the IB Key notification was not approved; no new one until you act", "kind", kind)
+			k.approvalProblem = why
+			k.latch(func(l *Latches) { l.ApprovalUnanswered = cause })
 			return k.settle(ctx, sessionCheck{found: foundNoSession})
 		case login.BadCode:
 			k.cap.failed(now, "bad-code", false)

@@ -30,6 +30,10 @@ const (
 	msgRemedyInit       = "IBKR accepted the login, but the brokerage session did not open; asking for it with ssodh/init"
 	msgRemedyFreshLogin = "IBKR accepted the login, but the brokerage session did not open; logging out and logging in once more"
 	msgRemedyRestart    = "IBKR accepted the logins, but the brokerage session did not open; restarting the gateway once"
+	msgApproveOnPhone   = "IBKR sent a notification to IBKR Mobile: approve the login there (waiting up to %s); choose Cancel to stop waiting"
+	msgApprovalDenied   = "You denied the login in IBKR Mobile. If that was not you, change your IBKR password. It does not count as a failed login, and no new notification is sent by itself: choose Log in to send one, or log in in the browser."
+	msgApprovalMissed   = "the login was not approved in IBKR Mobile within %s; IBKR refused nothing, so it does not count as a failed login. No new notification is sent by itself: choose Log in to send one, or log in in the browser."
+	msgApprovalStopped  = "you stopped waiting for the approval in IBKR Mobile; it does not count as a failed login. No new notification is sent by itself: choose Log in to send one, or log in in the browser."
 	msgBrokerageRefused = "IBKR accepts the login but never opens the brokerage session, and every remedy was tried (ssodh/init, a fresh login, a gateway restart). The likely causes: another session of this username (TWS, IBKR Mobile or the web portal; IBKR allows one, and a second username is IBKR's documented way to use the API beside them), or IBKR maintenance. Automated login is stopped; log in in the browser, or choose Retry once the other session is closed."
 )
 

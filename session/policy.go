@@ -3,6 +3,8 @@ package session
 import (
 	"fmt"
 	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/session/login"
 )
 
 // The session policy: every decision the keeper makes, as pure functions of
@@ -18,7 +20,8 @@ import (
 //   - loginBlocker: why an automated login may not run now;
 //   - afterBrokerageRefused: the ladder of remedies when logins succeed
 //     but the brokerage session never opens;
-//   - present: what each cause needs from the user and offers them.
+//   - present: what each cause needs from the user and offers them;
+//   - shownFactor: the second factor the status names.
 
 // event is what the policy is asked about.
 type event int
@@ -164,6 +167,15 @@ type policyInput struct {
 	TakeBack    bool // the "Take the session back" setting
 	TakeBackDue bool // not within a minute of the last automatic take-back
 	CanRestart  bool // a supervisor can restart the gateway
+
+	// MayPush: the next automated login may send an IB Key notification
+	// (the factor is IB Key, or automatic; see mayPush).
+	MayPush bool
+	// ApprovalWait is how long a login waits for the tap in IBKR Mobile.
+	ApprovalWait time.Duration
+	// ApprovalProblem is the keeper's sentence for the unanswered
+	// notification ("" = the cause's usual one).
+	ApprovalProblem string
 }
 
 // decision is the policy's answer.
@@ -202,6 +214,7 @@ func onCommand(ev event, l Latches, c capReason, dayCapFull bool) commandEffect 
 	case evLogin:
 		e.Latches.LoggedOutByUser = false
 		e.Latches.LoginNotBefore = time.Time{} // the user asked: no wait
+		e.Latches.ApprovalUnanswered = ""      // the user asked: exactly one new notification
 		e.Latches.CredentialsUnreadable = ""   // the user may have unlocked the keyring
 		e.RereadCredentials = true
 	case evRetry:
@@ -214,6 +227,7 @@ func onCommand(ev event, l Latches, c capReason, dayCapFull bool) commandEffect 
 			e.Latches.LoggedOutByUser = false
 			e.Latches.LoginNotBefore = time.Time{}
 			e.Latches.CapTripped = ""
+			e.Latches.ApprovalUnanswered = ""
 			e.Latches.NoBrowser = ""             // a browser may be installed now
 			e.Latches.CredentialsUnreadable = "" // the keyring may be unlocked now
 			e.RereadCredentials = true
@@ -233,17 +247,23 @@ func onCommand(ev event, l Latches, c capReason, dayCapFull bool) commandEffect 
 		e.Latches.BrokerageRemedy = remedyNone
 		e.Latches.LoginNotBefore = time.Time{}
 		e.Latches.CapTripped = ""
+		e.Latches.ApprovalUnanswered = "" // the user acted: their one attempt may notify the phone
 		e.RereadCredentials = true
 		if !dayCapFull && c != capPerDay {
 			e.AllowOneInRow = true // new credentials: one attempt starts by itself
 		}
 	case evLoginInBrowser:
-		// Nothing changes until the user's login is seen.
+		// Nothing changes until the user's login is seen. An unanswered
+		// notification stays latched through the wait, so a Cancel
+		// returns to it and sends no new one; the session appearing
+		// clears it.
 	case evCancelLogin:
 		e.Latches.ManualLoginUntil = time.Time{}
+		e.Latches.ApprovalUntil = time.Time{}
 	case evLogout:
 		e.Latches.LoggedOutByUser = true
 		e.Latches.ManualLoginUntil = time.Time{}
+		e.Latches.ApprovalUntil = time.Time{}
 		e.Latches.BrokerageRemedy = remedyNone
 	}
 	return e
@@ -399,6 +419,10 @@ func loginBlocker(in policyInput, asked bool) (d decision, blocked bool) {
 		return decision{State: LoginLocked, Cause: CauseCapPerDay, Reason: fmt.Sprintf(msgCapPerDay, in.Today) + lastFailure(in.LastFailure)}, true
 	case l.NoBrowser != "":
 		return decision{State: NeedsManualLogin, Cause: CauseNoBrowser, Reason: l.NoBrowser}, true
+	case l.ApprovalUnanswered != "" && in.MayPush:
+		// Not more than one notification in a row without the user: the
+		// phone may be away, and each one is a prompt on it.
+		return decision{State: NeedsManualLogin, Cause: l.ApprovalUnanswered, Reason: approvalSentence(in)}, true
 	case !asked && in.Now.Before(l.LoginNotBefore):
 		cause := CauseLoginFailed
 		if in.CodeRefused {
@@ -408,6 +432,17 @@ func loginBlocker(in policyInput, asked bool) (d decision, blocked bool) {
 			Reason: fmt.Sprintf("automated login failed: %s Trying again in %s.", in.LastFailure, Words(l.LoginNotBefore.Sub(in.Now)))}, true
 	}
 	return decision{}, false
+}
+
+// approvalSentence says why no new IB Key notification goes out.
+func approvalSentence(in policyInput) string {
+	switch {
+	case in.Latches.ApprovalUnanswered == CauseApprovalDenied:
+		return msgApprovalDenied
+	case in.ApprovalProblem != "":
+		return in.ApprovalProblem
+	}
+	return fmt.Sprintf(msgApprovalMissed, Words(in.ApprovalWait))
 }
 
 func lastFailure(s string) string {
@@ -454,6 +489,9 @@ var causeTable = map[Cause]presentation{
 	CauseLoggedOut:           {Offers: Offers{Login: true, LoginInBrowser: true}},
 	CauseLogoutFailed:        {NeedsYou: true, Offers: Offers{Login: true}},
 	CauseBroken:              {NeedsYou: true, Offers: Offers{OpenSettings: true}},
+	CauseApproveOnPhone:      {NeedsYou: true, Offers: Offers{CancelLogin: true}},
+	CauseApprovalDenied:      {NeedsYou: true, Offers: Offers{Login: true, LoginInBrowser: true}},
+	CauseApprovalMissed:      {NeedsYou: true, Offers: Offers{Login: true, LoginInBrowser: true}},
 }
 
 // present is what the status shows for a state and cause: whether a person
@@ -475,4 +513,47 @@ func present(state State, cause Cause, l Latches, dayCapFull bool) presentation 
 		p.Offers.Login = false
 	}
 	return p
+}
+
+// factorFacts are what the keeper knows of the second factor.
+type factorFacts struct {
+	Setting      login.SecondFactor // the setting (FactorAuto = automatic)
+	CredsRead    bool               // the credentials were read in this run
+	SecretStored bool               // they hold a TOTP secret
+	Paper        bool               // the paper-trading login
+	// LoggedIn: an automated login succeeded in this run; Answered is the
+	// factor that answered it ("" = none was asked).
+	LoggedIn bool
+	Answered login.SecondFactor
+}
+
+// shownFactor is what Status.SecondFactor says the automated login answers
+// with: the setting when one is chosen; for automatic, the authenticator
+// app when a TOTP secret is stored, else what the last login answered
+// with, else IB Key for live users and none for paper. "" while automatic
+// and the credentials have not been read (reading them only for this could
+// ask the user to unlock the keyring).
+func shownFactor(f factorFacts) string {
+	switch {
+	case f.Setting != login.FactorAuto:
+		return string(f.Setting)
+	case !f.CredsRead:
+		return ""
+	case f.SecretStored:
+		return string(login.FactorTOTP)
+	case f.LoggedIn && f.Answered == "":
+		return string(login.FactorNone)
+	case f.LoggedIn:
+		return string(f.Answered)
+	case f.Paper:
+		return string(login.FactorNone)
+	}
+	return string(login.FactorIBKey)
+}
+
+// mayPush says whether a login may send an IB Key notification: with IB
+// Key chosen, or automatic (the login picks IB Key when the page offers it
+// and no TOTP secret is stored, or when the page offers nothing else).
+func mayPush(setting login.SecondFactor) bool {
+	return setting == login.FactorAuto || setting == login.FactorIBKey
 }

@@ -1,9 +1,12 @@
 package session
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ibkr-tray/ibkr-tray/session/login"
 )
 
 var policyNow = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -194,6 +197,49 @@ func TestDecide(t *testing.T) {
 			}),
 			state: LoginLocked, cause: CauseCapInRow, do: doWait},
 		{name: "Logout logs out", in: lost(func(in *policyInput) { in.Event = evLogout }), do: doLogout, state: Authenticated},
+		{name: "an IB Key notification not approved in time: no new one by itself",
+			in: lost(func(in *policyInput) {
+				in.Latches.ApprovalUnanswered = CauseApprovalMissed
+				in.MayPush = true
+				in.ApprovalWait = 2 * time.Minute
+			}),
+			state: NeedsManualLogin, cause: CauseApprovalMissed, do: doWait, reason: "within 2 minutes; IBKR refused nothing"},
+		{name: "a denied notification reads as a denial, and no new one goes out",
+			in:    lost(func(in *policyInput) { in.Latches.ApprovalUnanswered = CauseApprovalDenied; in.MayPush = true }),
+			state: NeedsManualLogin, cause: CauseApprovalDenied, do: doWait, reason: "You denied the login in IBKR Mobile"},
+		{name: "a stopped wait for the approval says so",
+			in: lost(func(in *policyInput) {
+				in.Latches.ApprovalUnanswered = CauseApprovalMissed
+				in.MayPush = true
+				in.ApprovalProblem = msgApprovalStopped
+			}),
+			state: NeedsManualLogin, cause: CauseApprovalMissed, do: doWait, reason: "you stopped waiting"},
+		{name: "reauthenticate, which sends no notification, stays the first remedy after an unanswered one",
+			in: lost(func(in *policyInput) {
+				in.Found = foundBrokerageLost
+				in.Latches.ApprovalUnanswered = CauseApprovalMissed
+				in.MayPush = true
+			}),
+			state: Reauthenticating, cause: CauseBrokerageLost, do: doReauthenticate},
+		{name: "when reauthenticate did not help, still no new notification by itself",
+			in: lost(func(in *policyInput) {
+				in.Found = foundBrokerageLost
+				in.ReauthDue = false
+				in.Latches.ApprovalUnanswered = CauseApprovalDenied
+				in.MayPush = true
+			}),
+			state: NeedsManualLogin, cause: CauseApprovalDenied, do: doWait},
+		{name: "with the authenticator app chosen, an old unanswered notification stops nothing",
+			in:    lost(func(in *policyInput) { in.Latches.ApprovalUnanswered = CauseApprovalMissed; in.MayPush = false }),
+			state: LoggingIn, cause: CauseSessionLost, do: doLogin},
+		{name: "the cap still comes first after an unanswered notification",
+			in: lost(func(in *policyInput) {
+				in.Latches.ApprovalUnanswered = CauseApprovalMissed
+				in.MayPush = true
+				in.Cap = capInRow
+				in.InRow = 3
+			}),
+			state: LoginLocked, cause: CauseCapInRow, do: doWait},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,6 +301,19 @@ func TestOnCommand(t *testing.T) {
 		{name: "Cancel ends the wait", ev: evCancelLogin, l: Latches{ManualLoginUntil: policyNow},
 			want: func(l Latches) bool { return l.ManualLoginUntil.IsZero() }},
 		{name: "Logout latches", ev: evLogout, want: func(l Latches) bool { return l.LoggedOutByUser }},
+		{name: "Log in after an unanswered notification allows one new one", ev: evLogin,
+			l: Latches{ApprovalUnanswered: CauseApprovalMissed}, want: func(l Latches) bool { return l.ApprovalUnanswered == "" }},
+		{name: "Retry after a denied notification allows one new one", ev: evRetry, oneMore: true,
+			l: Latches{ApprovalUnanswered: CauseApprovalDenied}, want: func(l Latches) bool { return l.ApprovalUnanswered == "" }},
+		{name: "changed credentials allow one new notification", ev: evCredentialsChanged, oneMore: true,
+			l: Latches{ApprovalUnanswered: CauseApprovalDenied}, want: func(l Latches) bool { return l.ApprovalUnanswered == "" }},
+		{name: "Log in in the browser keeps the unanswered notification until a session appears (a Cancel sends none)",
+			ev: evLoginInBrowser, l: Latches{ApprovalUnanswered: CauseApprovalMissed},
+			want: func(l Latches) bool { return l.ApprovalUnanswered == CauseApprovalMissed }},
+		{name: "Cancel ends the wait for the approval", ev: evCancelLogin, l: Latches{ApprovalUntil: policyNow},
+			want: func(l Latches) bool { return l.ApprovalUntil.IsZero() }},
+		{name: "Logout ends the wait for the approval", ev: evLogout, l: Latches{ApprovalUntil: policyNow},
+			want: func(l Latches) bool { return l.ApprovalUntil.IsZero() && l.LoggedOutByUser }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -337,6 +396,14 @@ func TestPresent(t *testing.T) {
 		{"starting: nothing to do", Connecting, CauseStarting, Latches{}, false, false, Offers{}},
 		{"an automated login: it can be stopped", LoggingIn, CauseSessionLost, Latches{}, false, false, Offers{CancelLogin: true}},
 		{"competing: take it back", Competing, CauseCompeting, Latches{}, false, true, Offers{TakeBack: true, OpenSettings: true}},
+		{"waiting for the tap in IBKR Mobile: needs you, only Cancel", WaitingForApproval, CauseApproveOnPhone,
+			Latches{ApprovalUntil: policyNow}, false, true, Offers{CancelLogin: true}},
+		{"a denied notification: Log in (one new one) and the browser", NeedsManualLogin, CauseApprovalDenied,
+			Latches{ApprovalUnanswered: CauseApprovalDenied}, false, true, Offers{Login: true, LoginInBrowser: true}},
+		{"a missed notification: Log in (one new one) and the browser", NeedsManualLogin, CauseApprovalMissed,
+			Latches{ApprovalUnanswered: CauseApprovalMissed}, false, true, Offers{Login: true, LoginInBrowser: true}},
+		{"a missed notification on a full day: the same (Log in falls back to the browser)", NeedsManualLogin, CauseApprovalMissed,
+			Latches{ApprovalUnanswered: CauseApprovalMissed}, true, true, Offers{Login: true, LoginInBrowser: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -353,9 +420,70 @@ func TestEveryCauseHasAPresentation(t *testing.T) {
 		CauseIBKRErrors, CauseRateLimited, CauseBrokerageLost, CauseSessionLost, CauseBrokerageLate, CauseBrokerageRefused,
 		CauseCompeting, CauseNoCredentials, CauseCredentialsLocked, CauseNoBrowser, CauseBadCredentials, CauseUserLocked,
 		CauseWrongMode, CauseCodeRefused, CauseLoginFailed, CauseCapInRow, CauseCapPerDay, CauseCapUnreadable,
-		CauseManualLoginWait, CauseManualLoginTimedOut, CauseLoggedOut, CauseLogoutFailed, CauseBroken} {
+		CauseManualLoginWait, CauseManualLoginTimedOut, CauseLoggedOut, CauseLogoutFailed, CauseBroken,
+		CauseApproveOnPhone, CauseApprovalDenied, CauseApprovalMissed} {
 		if _, ok := causeTable[c]; !ok {
 			t.Errorf("cause %q has no row in causeTable", c)
 		}
+	}
+}
+
+func TestShownFactor(t *testing.T) {
+	cases := []struct {
+		name string
+		f    factorFacts
+		want string
+	}{
+		{"a chosen factor is shown as chosen", factorFacts{Setting: login.FactorIBKey}, "ibkey"},
+		{"none chosen for paper", factorFacts{Setting: login.FactorNone, CredsRead: true, SecretStored: true}, "none"},
+		{"automatic, credentials not read: not known yet", factorFacts{}, ""},
+		{"automatic with a TOTP secret: the authenticator app", factorFacts{CredsRead: true, SecretStored: true}, "totp"},
+		{"automatic without a secret, live: IB Key", factorFacts{CredsRead: true}, "ibkey"},
+		{"automatic without a secret, paper: none", factorFacts{CredsRead: true, Paper: true}, "none"},
+		{"automatic, a login that was asked nothing: none", factorFacts{CredsRead: true, LoggedIn: true}, "none"},
+		{"automatic, a login answered with IB Key: IB Key", factorFacts{CredsRead: true, Paper: true, LoggedIn: true, Answered: login.FactorIBKey}, "ibkey"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := shownFactor(tc.f); got != tc.want {
+				t.Errorf("shownFactor = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMayPush(t *testing.T) {
+	for f, want := range map[login.SecondFactor]bool{login.FactorAuto: true, login.FactorIBKey: true, login.FactorTOTP: false, login.FactorNone: false} {
+		if got := mayPush(f); got != want {
+			t.Errorf("mayPush(%q) = %v, want %v", f, got, want)
+		}
+	}
+}
+
+// TestLogInAfterAnUnansweredNotificationSendsExactlyOne: the command, then
+// the check: one login (one notification), and its own miss latches again.
+func TestLogInAfterAnUnansweredNotificationSendsExactlyOne(t *testing.T) {
+	l := Latches{ApprovalUnanswered: CauseApprovalMissed}
+	if d := decide(lost(func(in *policyInput) { in.Latches = l; in.MayPush = true })); d.Do != doWait {
+		t.Fatalf("by itself: do %v, want wait", d.Do)
+	}
+	e := onCommand(evLogin, l, capOpen, false)
+	d := decide(lost(func(in *policyInput) { in.Event = evLogin; in.Latches = e.Latches; in.MayPush = true }))
+	if d.Do != doLogin || d.State != LoggingIn {
+		t.Fatalf("Log in: do %v state %v, want one login", d.Do, d.State)
+	}
+}
+
+func TestWaitingForApprovalIsWrittenByName(t *testing.T) {
+	b, err := json.Marshal(WaitingForApproval)
+	if err != nil || string(b) != `"WaitingForApproval"` {
+		t.Fatalf("marshal: %s %v", b, err)
+	}
+	var s State
+	if err := json.Unmarshal(b, &s); err != nil || s != WaitingForApproval {
+		t.Fatalf("unmarshal: %v %v", s, err)
+	}
+	if int(WaitingForApproval) != 14 {
+		t.Errorf("WaitingForApproval = %d, want 14 (written to the status endpoint)", WaitingForApproval)
 	}
 }

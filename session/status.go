@@ -27,6 +27,10 @@ const (
 	// and the keeper waits (until Status.ManualLoginUntil) for the session to
 	// appear. An attention state: the user must act; CancelLogin ends it.
 	WaitingForManualLogin State = 13
+	// WaitingForApproval: IBKR sent the IB Key notification to the user's
+	// phone and the automated login waits (until Latches.ApprovalUntil) for
+	// their tap on Approve. An attention state; CancelLogin ends it.
+	WaitingForApproval State = 14
 )
 
 func (s State) String() string {
@@ -57,6 +61,8 @@ func (s State) String() string {
 		return "IBKRErrors"
 	case WaitingForManualLogin:
 		return "WaitingForManualLogin"
+	case WaitingForApproval:
+		return "WaitingForApproval"
 	}
 	return "Unknown"
 }
@@ -66,7 +72,7 @@ func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText reads a state written by MarshalText.
 func (s *State) UnmarshalText(b []byte) error {
-	for v := GatewayDown; v <= WaitingForManualLogin; v++ {
+	for v := GatewayDown; v <= WaitingForApproval; v++ {
 		if v.String() == string(b) {
 			*s = v
 			return nil
@@ -100,6 +106,10 @@ type Status struct {
 	FailedLoginsToday int  `json:"failedLoginsToday"`
 	LoginRunning      bool `json:"loginRunning"`
 	CredentialsStored bool `json:"credentialsStored"`
+	// SecondFactor is what the automated login answers IBKR's second
+	// factor with: "totp", "ibkey" or "none" ("" while it is not known:
+	// automatic, and the credentials not read yet).
+	SecondFactor string `json:"secondFactor,omitempty"`
 
 	// Cause names, stably, why the session is in State (see Cause). The
 	// notifier coalesces by it: the same cause again is a repeat, a new one
@@ -169,6 +179,9 @@ const (
 	CauseLoggedOut           Cause = "logged-out"           // the user logged out
 	CauseLogoutFailed        Cause = "logout-failed"        // the user's logout did not go through
 	CauseBroken              Cause = "broken"               // an answer that is no use (not the gateway, access denied)
+	CauseApproveOnPhone      Cause = "approve-on-phone"     // IBKR sent the IB Key notification: approve the login in IBKR Mobile
+	CauseApprovalDenied      Cause = "approval-denied"      // the login was denied in IBKR Mobile; no new notification until you act
+	CauseApprovalMissed      Cause = "approval-missed"      // the notification was not approved in time; no new one until you act
 )
 
 // Offers are the user actions that fit the session's cause now.
@@ -222,4 +235,13 @@ type Latches struct {
 	// LoginNotBefore: the next automated login waits until then (after a
 	// failure).
 	LoginNotBefore time.Time `json:"loginNotBefore,omitzero"`
+	// ApprovalUntil is set while WaitingForApproval: when the login stops
+	// waiting for the tap in IBKR Mobile.
+	ApprovalUntil time.Time `json:"approvalUntil,omitzero"`
+	// ApprovalUnanswered is CauseApprovalDenied or CauseApprovalMissed
+	// after an IB Key notification was denied, not answered in time, or
+	// its wait stopped: no automated login sends another by itself until
+	// the user acts (Log in, Retry, changed credentials) or a session
+	// appears. It never counts against the login cap: IBKR rejected nothing.
+	ApprovalUnanswered Cause `json:"approvalUnanswered,omitempty"`
 }

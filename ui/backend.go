@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
@@ -33,6 +34,25 @@ type Backend interface {
 	// CredentialsChanged says the stored credentials changed (Settings):
 	// a rejection of the old ones no longer applies.
 	CredentialsChanged()
+	// ApproveOnDemoPhone taps Approve on the demo user's phone: the
+	// simulator answers its pending IB Key push. An error outside the
+	// demo. It may take a moment: call it off the UI goroutine.
+	ApproveOnDemoPhone() error
+}
+
+// runnerBackend is the runner as the tray's Backend.
+type runnerBackend struct{ *runner.Runner }
+
+// demoPhone is the runner's demo phone (runner.Runner gains it with the
+// IB Key demo user).
+type demoPhone interface{ ApproveOnDemoPhone() error }
+
+// ApproveOnDemoPhone reaches the runner's demo phone, when it has one.
+func (r runnerBackend) ApproveOnDemoPhone() error {
+	if p, ok := any(r.Runner).(demoPhone); ok {
+		return p.ApproveOnDemoPhone()
+	}
+	return errors.New("this demo has no phone to approve on")
 }
 
 // BackendOptions is what the tray hands to StartBackend and StartDemo.
@@ -80,7 +100,7 @@ func startRunner(ctx context.Context, o BackendOptions) (Started, error) {
 		lock.Release()
 		close(done)
 	}()
-	return Started{Backend: r, Done: done}, nil
+	return Started{Backend: runnerBackend{r}, Done: done}, nil
 }
 
 // startDemo runs the demo backend (it takes the demo profile's own lock):
@@ -90,8 +110,8 @@ func startDemo(ctx context.Context, o BackendOptions) (Started, error) {
 	if err != nil {
 		return Started{}, err
 	}
-	return Started{Backend: r, Done: done}, nil
+	return Started{Backend: runnerBackend{r}, Done: done}, nil
 }
 
 // The runner applies settings the tray saves without a restart.
-var _ reconfigurer = (*runner.Runner)(nil)
+var _ reconfigurer = runnerBackend{}

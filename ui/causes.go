@@ -37,6 +37,11 @@ type causeText struct {
 	// what and do, when set, write the sentence from the snapshot (counts,
 	// times, the supervisor's words) instead of What and Do.
 	what, do func(st runner.Status) string
+	// until, when set, is the deadline the popup counts down to ("1:42
+	// left") while it is not zero; the live countdown then stands in for
+	// Do there, which says the deadline to surfaces that cannot count
+	// (the notification, the tooltip).
+	until func(st runner.Status) time.Time
 }
 
 // causes is the whole table: every session.Cause has a row
@@ -150,6 +155,43 @@ var causes = map[session.Cause]causeText{
 			return firstSentence(orDefault(st.Session.Reason, "The program on the gateway's port does not answer as the IBKR gateway does."))
 		},
 		Do: "Check the gateway folder and port in Settings."},
+	// IB Key: the push to the phone, and its two ends without a session.
+	session.CauseApproveOnPhone: {Icon: IconWorking, Line: approveTitle, Title: approveTitle,
+		What: "IBKR sent a login request to IBKR Mobile on your phone: tap Approve there.",
+		do: func(st runner.Status) string {
+			if t := st.Session.Latches.ApprovalUntil; !t.IsZero() {
+				return "ibkr-tray waits for it until " + clockMinute(t) + "."
+			}
+			return "ibkr-tray waits for it."
+		},
+		until: func(st runner.Status) time.Time { return st.Session.Latches.ApprovalUntil }},
+	session.CauseApprovalDenied: {Icon: IconWorking, Line: "Login denied in IBKR Mobile", Title: "The login was denied in IBKR Mobile",
+		What: "The login request was denied on your phone, so ibkr-tray sends no new one by itself.",
+		Do:   doSendAgain},
+	// Missed, or the wait stopped by Cancel login: the keeper's reason
+	// says which.
+	session.CauseApprovalMissed: {Icon: IconWorking, Line: "Login not approved in IBKR Mobile", Title: "No approval from IBKR Mobile",
+		what: func(st runner.Status) string {
+			return firstSentence(orDefault(st.Session.Reason, "The login request on your phone was not approved in time, so ibkr-tray sends no new one by itself."))
+		},
+		Do: doSendAgain},
+}
+
+// Words of the IB Key causes: the popup's, the menu's and the CLI's.
+const (
+	approveTitle = "Approve the login in IBKR Mobile"
+	// doSendAgain is the way on after an unanswered IB Key request: the
+	// keeper sends no new one by itself.
+	doSendAgain = "Choose Log in to send a new request to your phone, or " + labelLoginBrowser + "."
+)
+
+// countdown is the time left to a deadline as the popup and the CLI
+// count it: "1:42 left", "0:00 left" once it passed.
+func countdown(until, now time.Time) string {
+	left := max(until.Sub(now), 0)
+	// Whole seconds, rounded up: "0:00" only once it is over.
+	secs := int((left + time.Second - 1) / time.Second)
+	return fmt.Sprintf("%d:%02d left", secs/60, secs%60)
 }
 
 // textFor is the row of a cause; an unknown one (a newer keeper) reads

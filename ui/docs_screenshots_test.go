@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -86,10 +87,10 @@ func TestDocScreenshots(t *testing.T) {
 		save(name, w)
 	}
 	// savePopup draws the popup of a snapshot, sized as the tray sizes it.
-	savePopup := func(name string, st runner.Status) *popupView {
+	savePopup := func(name string, st runner.Status, now time.Time) *popupView {
 		t.Helper()
 		v := newPopupView(func(Action) {}, func() {})
-		v.show(st)
+		v.show(st, now)
 		w := test.NewTempWindow(t, v.content)
 		w.Resize(v.fit())
 		save(name, w)
@@ -104,6 +105,8 @@ func TestDocScreenshots(t *testing.T) {
 		{"menu-login-needed", noCredentials(), menuContext{}},
 		{"menu-cap-tripped", capInRow(), menuContext{}},
 		{"menu-waiting-for-manual-login", manualWait(), menuContext{}},
+		{"menu-approve-on-phone", approveOnPhone(), menuContext{}},
+		{"menu-approve-on-phone-demo", demo(approveOnPhone()), menuContext{}},
 		{"menu-logged-out", loggedOut(), menuContext{}},
 		{"menu-not-set-up", stoppedStatus("Not started yet."), menuContext{NotSetUp: true}},
 	} {
@@ -116,8 +119,11 @@ func TestDocScreenshots(t *testing.T) {
 		{"popup-bad-credentials", badCredentials()},
 		{"popup-cap-per-day", capPerDay()},
 		{"popup-brokerage-refused", brokerageRefused()},
+		{"popup-approve-on-phone", approveOnPhone()},
+		{"popup-approve-on-phone-demo", demo(approveOnPhone())},
+		{"popup-approval-missed", approvalMissed()},
 	} {
-		savePopup(p.name, p.st)
+		savePopup(p.name, p.st, fixedNow())
 	}
 
 	// Every snapshot of the failure catalogue (issue 10): its menu, and
@@ -132,7 +138,8 @@ func TestDocScreenshots(t *testing.T) {
 		if !needsUser(st) || textFor(st.Session.Cause).NoPopup {
 			continue
 		}
-		v := savePopup(filepath.Join("catalogue", "popup-"+name), st)
+		// At the snapshot's own time, so its countdowns read as then.
+		v := savePopup(filepath.Join("catalogue", "popup-"+name), st, st.Session.Since)
 		if v.title.Text == "" {
 			t.Errorf("%s: the popup has no title", name)
 		}

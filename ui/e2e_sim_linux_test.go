@@ -45,6 +45,7 @@ type trayWorld struct {
 type worldOptions struct {
 	gate          bool // hold the simulator until openGate
 	authenticated bool // the simulator starts with simUser logged in
+	ibkey         bool // simUser has only IB Key (no TOTP secret stored)
 }
 
 func newTrayWorld(t testing.TB, display, busAddr string, o worldOptions) *trayWorld {
@@ -83,6 +84,10 @@ func newTrayWorld(t testing.TB, display, busAddr string, o worldOptions) *trayWo
 		Username: simUser, Password: w.creds.Password, TOTPSecret: w.creds.TOTPSecret,
 		AccountIDs: []string{"U2468135", "U1357924"},
 	}}
+	if o.ibkey {
+		so.Accounts[0].TOTPSecret, so.Accounts[0].Devices = "", []string{sim.DeviceIBKey}
+		w.creds.TOTPSecret = ""
+	}
 	so.AuthDelay = 500 * time.Millisecond
 	so.ReauthDelay = time.Second
 	so.ResetAt = "" // no nightly reset in the middle of a test

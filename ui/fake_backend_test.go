@@ -95,6 +95,10 @@ func (f *fakeBackend) RetryLogin()             { f.record("RetryLogin") }
 func (f *fakeBackend) LoginInBrowser()         { f.record("LoginInBrowser") }
 func (f *fakeBackend) CancelLogin()            { f.record("CancelLogin") }
 func (f *fakeBackend) CredentialsChanged()     { f.record("CredentialsChanged") }
+func (f *fakeBackend) ApproveOnDemoPhone() error {
+	f.record("ApproveOnDemoPhone")
+	return nil
+}
 
 // commands is what the backend was told, in order.
 func (f *fakeBackend) commands() []string {

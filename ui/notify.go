@@ -18,6 +18,9 @@ const (
 	NoticeGatewayFailed NoticeKind = 4
 	NoticeCapTripped    NoticeKind = 5
 	NoticeCompeting     NoticeKind = 6
+	// NoticeApproveOnPhone asks for the tap in IBKR Mobile; it is withdrawn
+	// when the wait is over, whichever way.
+	NoticeApproveOnPhone NoticeKind = 7
 )
 
 func (k NoticeKind) String() string {
@@ -34,6 +37,8 @@ func (k NoticeKind) String() string {
 		return "CapTripped"
 	case NoticeCompeting:
 		return "Competing"
+	case NoticeApproveOnPhone:
+		return "ApproveOnPhone"
 	}
 	return "Unknown"
 }
@@ -50,9 +55,13 @@ type Notification struct {
 	// LoginAction offers a "Log in" button where the desktop supports it
 	// (when the keeper offers Log in).
 	LoginAction bool
+	// Withdraw takes the last notification of this Kind off the screen
+	// (what it asked for is over) instead of showing one; it has no words.
+	Withdraw bool
 }
 
-// Notifier shows desktop notifications. Notify may block briefly (D-Bus):
+// Notifier shows desktop notifications, and withdraws them where the
+// desktop can (Notification.Withdraw). Notify may block briefly (D-Bus):
 // call it off the UI goroutine.
 type Notifier interface {
 	Notify(n Notification) error
@@ -71,7 +80,11 @@ type Notifier interface {
 //     seconds"; restores of losses too short to be told come at most once
 //     per Repeat, so IBKR answering 503 on and off for minutes gives no
 //     stream of them;
-//   - what the user did (a logout) is no loss and is not told.
+//   - what the user did (a logout) is no loss and is not told;
+//   - "approve the login in IBKR Mobile" is told for every request (each
+//     wants its own tap) and withdrawn once the state leaves
+//     WaitingForApproval: approved, denied, missed or cancelled, it asks
+//     for nothing any more.
 //
 // It is pure: the caller feeds it snapshots and clock ticks and sends
 // what it returns.
@@ -89,6 +102,9 @@ type Coalescer struct {
 	// lastUntold is when the restore of a loss that was never told was
 	// last told.
 	lastUntold time.Time
+	// approvalShown: an "approve on your phone" notice is out, to be
+	// withdrawn when the wait ends.
+	approvalShown bool
 }
 
 // gatewayFailedKey stands for the gateway's failure among the causes.
@@ -123,6 +139,10 @@ func (c *Coalescer) Observe(st runner.Status, now time.Time) []Notification {
 		return nil
 	}
 	var out []Notification
+	if c.approvalShown && !waitingForApproval(st) {
+		c.approvalShown = false
+		out = append(out, Notification{Kind: NoticeApproveOnPhone, Cause: session.CauseApproveOnPhone, Withdraw: true})
+	}
 	switch {
 	case c.seen && c.authenticated && !auth:
 		if c.outage.open { // flapped back down before the restore settled
@@ -138,9 +158,10 @@ func (c *Coalescer) Observe(st runner.Status, now time.Time) []Notification {
 	if key, n, ok := attentionFor(st); ok {
 		if key != c.attention {
 			c.attention = key
-			if last, ok := c.lastSent[key]; !ok || now.Sub(last) >= c.Repeat {
+			if last, ok := c.lastSent[key]; !ok || now.Sub(last) >= c.Repeat || n.Kind == NoticeApproveOnPhone {
 				c.lastSent[key] = now
 				out = append(out, n)
+				c.approvalShown = c.approvalShown || n.Kind == NoticeApproveOnPhone
 			}
 		}
 		// The user is told what to do: a separate "session lost" adds
@@ -199,6 +220,12 @@ func (c *Coalescer) NextDeadline() time.Time {
 	return time.Time{}
 }
 
+// waitingForApproval reports whether the keeper waits for the tap in IBKR
+// Mobile.
+func waitingForApproval(st runner.Status) bool {
+	return st.Session.State == session.WaitingForApproval || st.Session.Cause == session.CauseApproveOnPhone
+}
+
 // lostNotice tells a loss the app is working on, in its cause's words.
 func lostNotice(st runner.Status) Notification {
 	n := Notification{Kind: NoticeSessionLost, Cause: st.Session.Cause, Title: lostTitle, Body: lostBody}
@@ -230,6 +257,8 @@ func attentionFor(st runner.Status) (string, Notification, bool) {
 		kind = NoticeCapTripped
 	case session.CauseCompeting:
 		kind = NoticeCompeting
+	case session.CauseApproveOnPhone:
+		kind = NoticeApproveOnPhone
 	}
 	title, what, do := explain(st)
 	return string(st.Session.Cause), Notification{Kind: kind, Cause: st.Session.Cause, Urgent: true,

@@ -31,6 +31,9 @@ func newDesktopNotifier(appName string, onLogin, onOpen func(), log *slog.Logger
 type beeepNotifier struct{ icon *notifyIcon }
 
 func (b beeepNotifier) Notify(n Notification) error {
+	if n.Withdraw {
+		return nil // beeep cannot take a notification back
+	}
 	path, _ := b.icon.get()
 	if n.Urgent {
 		return beeep.Alert(n.Title, n.Body, path)
@@ -61,9 +64,15 @@ type dbusNotifier struct {
 	// ours holds the ids of our notifications still on screen: the
 	// server signals clicks on every app's notifications.
 	ours map[uint32]bool
+	// lastOf is the id of the last notification of each kind, for
+	// Withdraw.
+	lastOf map[NoticeKind]uint32
 }
 
 func (d *dbusNotifier) Notify(n Notification) error {
+	if n.Withdraw {
+		return d.withdraw(n.Kind)
+	}
 	err := d.notify(n)
 	if err == nil {
 		return nil
@@ -114,11 +123,37 @@ func (d *dbusNotifier) notify(n Notification) error {
 		d.ours = map[uint32]bool{}
 	}
 	d.ours[id] = true
+	if d.lastOf == nil {
+		d.lastOf = map[NoticeKind]uint32{}
+	}
+	d.lastOf[n.Kind] = id
 	switch n.Kind {
 	case NoticeSessionLost, NoticeLoginNeeded:
 		d.lastLoss = id
 	case NoticeRestored:
 		d.lastLoss = 0
+	}
+	return nil
+}
+
+// withdraw closes the last notification of a kind (CloseNotification),
+// if one was shown. The server answers with an error when the user has
+// closed it already: that is no failure, it is gone either way.
+func (d *dbusNotifier) withdraw(k NoticeKind) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	id := d.lastOf[k]
+	if id == 0 || d.conn == nil {
+		return nil
+	}
+	delete(d.lastOf, k)
+	delete(d.ours, id)
+	if d.lastLoss == id {
+		d.lastLoss = 0
+	}
+	call := d.conn.Object(notifyName, notifyPath).Call(notifyName+".CloseNotification", 0, id)
+	if call.Err != nil {
+		d.log.Debug("the notification server did not close the notification", "id", id, "err", call.Err)
 	}
 	return nil
 }

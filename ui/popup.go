@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"slices"
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -25,9 +28,13 @@ type popupView struct {
 	content fyne.CanvasObject
 	title   *widget.Label
 	message *widget.Label
-	buttons *fyne.Container
-	do      func(Action)
-	later   func()
+	// countdown is the time left to the cause's deadline ("1:42 left"),
+	// hidden for causes without one.
+	countdown *widget.Label
+	until     time.Time // the deadline counted down to; zero when none
+	buttons   *fyne.Container
+	do        func(Action)
+	later     func()
 }
 
 func newPopupView(do func(Action), later func()) *popupView {
@@ -36,28 +43,48 @@ func newPopupView(do func(Action), later func()) *popupView {
 	v.title.Wrapping = fyne.TextWrapWord
 	v.message = widget.NewLabel("")
 	v.message.Wrapping = fyne.TextWrapWord
+	v.countdown = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.countdown.Hide()
 	// Buttons wrap to a second row rather than widen the popup.
 	v.buttons = container.New(layout.NewRowWrapLayout())
 	icon := container.NewGridWrap(fyne.NewSquareSize(32), widget.NewIcon(iconResource(IconAttention, "")))
-	v.content = container.NewVBox(container.NewBorder(nil, nil, icon, nil, v.title), v.message, v.buttons)
+	v.content = container.NewVBox(container.NewBorder(nil, nil, icon, nil, v.title), v.message, v.countdown, v.buttons)
 	return v
 }
 
 // popupActions are the popup's buttons for a snapshot: Log in when the
-// keeper offers it, then the other offers.
+// keeper offers it, then the other offers. In the demo the demo phone's
+// Approve comes first: it is what the visitor came to see.
 func popupActions(st runner.Status) []menuItem {
 	var items []menuItem
 	if st.Session.Offers.Login {
 		items = append(items, menuItem{Label: labelLogin, Enabled: true, Action: ActLogin})
 	}
-	return append(items, offered(st.Session.Offers)...)
+	items = append(items, sessionActions(st)...)
+	if i := slices.IndexFunc(items, func(it menuItem) bool { return it.Action == ActApproveOnDemoPhone }); i > 0 {
+		demo := items[i]
+		items = append([]menuItem{demo}, slices.Delete(items, i, i+1)...)
+	}
+	return items
 }
 
-// show fills the popup from a snapshot.
-func (v *popupView) show(st runner.Status) {
+// show fills the popup from a snapshot seen at now.
+func (v *popupView) show(st runner.Status, now time.Time) {
 	title, what, do := explain(st)
 	v.title.SetText(title)
-	v.message.SetText(message(what, do))
+	v.until = time.Time{}
+	if u := textFor(st.Session.Cause).until; u != nil {
+		v.until = u(st)
+	}
+	if v.until.IsZero() {
+		v.message.SetText(message(what, do))
+		v.countdown.Hide()
+	} else {
+		// The countdown says, live, what Do says with a clock time.
+		v.message.SetText(what)
+		v.countdown.Show()
+		v.tick(now)
+	}
 	var objs []fyne.CanvasObject
 	for i, it := range popupActions(st) {
 		a := it.Action
@@ -71,6 +98,19 @@ func (v *popupView) show(st runner.Status) {
 	v.buttons.Objects = objs
 	v.buttons.Refresh()
 }
+
+// tick moves the countdown to now. UI goroutine.
+func (v *popupView) tick(now time.Time) {
+	if v.until.IsZero() {
+		return
+	}
+	if s := countdown(v.until, now); s != v.countdown.Text {
+		v.countdown.SetText(s)
+	}
+}
+
+// counting reports whether the popup shows a countdown.
+func (v *popupView) counting() bool { return !v.until.IsZero() }
 
 // button is the button with this label, or nil.
 func (v *popupView) button(label string) *widget.Button {
@@ -132,7 +172,8 @@ func (t *trayApp) updatePopup(st runner.Status) {
 		t.popupWin.SetCloseIntercept(t.dismissPopup)
 		t.popupCause = ""
 	}
-	t.popup.show(st)
+	t.popup.show(st, t.o.Now())
+	t.popupCounting.Store(t.popup.counting())
 	if t.inShell() { // several profiles: say whose
 		t.popup.title.SetText(t.named(t.popup.title.Text))
 	}
@@ -161,6 +202,14 @@ func (t *trayApp) closePopup() {
 		t.popupWin.Hide()
 	}
 	t.popupOpen, t.popupCause = false, ""
+	t.popupCounting.Store(false)
+}
+
+// tickPopup moves the popup's countdown to the clock's now. UI goroutine.
+func (t *trayApp) tickPopup() {
+	if t.popupOpen && t.popup != nil {
+		t.popup.tick(t.o.Now())
+	}
 }
 
 // dismissPopup is "Later": the popup stays away for this cause until the

@@ -20,6 +20,7 @@ type settingsInput struct {
 	Password      string // "" keeps the stored one
 	TOTPSecret    string // "" keeps the stored one
 	TakeBack      bool
+	SecondFactor  string // as config.Config.SecondFactor: "", "totp", "ibkey", "none"
 	MaxInRow      string
 	MaxPerDay     string
 	Notifications bool
@@ -55,7 +56,7 @@ func inputFrom(c config.Config, username string, autostart bool) settingsInput {
 	}
 	return settingsInput{
 		GatewayDir: c.GatewayDir, Port: port, Paper: c.Paper, Username: username,
-		TakeBack: c.TakeBackCompeting, MaxInRow: strconv.Itoa(c.MaxFailedLoginsInRow),
+		TakeBack: c.TakeBackCompeting, SecondFactor: c.SecondFactor, MaxInRow: strconv.Itoa(c.MaxFailedLoginsInRow),
 		MaxPerDay: strconv.Itoa(c.MaxFailedLoginsPerDay), Notifications: c.Notifications, StartAtLogin: autostart,
 	}
 }
@@ -85,6 +86,7 @@ func mergeEdits(base, typed, saved settingsInput) settingsInput {
 		Password:      typed.Password,   // "" keeps the stored one anyway
 		TOTPSecret:    typed.TOTPSecret, // likewise
 		TakeBack:      flag(base.TakeBack, typed.TakeBack, saved.TakeBack),
+		SecondFactor:  text(base.SecondFactor, typed.SecondFactor, saved.SecondFactor),
 		MaxInRow:      text(base.MaxInRow, typed.MaxInRow, saved.MaxInRow),
 		MaxPerDay:     text(base.MaxPerDay, typed.MaxPerDay, saved.MaxPerDay),
 		Notifications: flag(base.Notifications, typed.Notifications, saved.Notifications),
@@ -113,6 +115,7 @@ func (in settingsInput) apply(c config.Config, d Deps) (config.Config, string, e
 	}
 	c.Paper = in.Paper
 	c.TakeBackCompeting = in.TakeBack
+	c.SecondFactor = in.SecondFactor
 	c.Notifications = in.Notifications
 	inRow, err1 := strconv.Atoi(strings.TrimSpace(in.MaxInRow))
 	perDay, err2 := strconv.Atoi(strings.TrimSpace(in.MaxPerDay))

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -31,6 +32,35 @@ const (
 	placeholderEmpty = "not stored"
 )
 
+// The "Second factor" choices, and the settings value of each.
+var secondFactors = []struct{ label, value string }{
+	{"Automatic", ""},
+	{"Authenticator app (TOTP)", "totp"},
+	{"IB Key on the phone", "ibkey"},
+	{"None (paper)", "none"},
+}
+
+// factorLabel is the choice that shows a saved value; one the window does
+// not know shows as Automatic (and is kept unless the user picks another).
+func factorLabel(value string) string {
+	for _, f := range secondFactors {
+		if strings.EqualFold(f.value, value) || (f.value == "" && strings.EqualFold(value, "auto")) {
+			return f.label
+		}
+	}
+	return secondFactors[0].label
+}
+
+// factorValue is the saved value of a choice.
+func factorValue(label string) string {
+	for _, f := range secondFactors {
+		if f.label == label {
+			return f.value
+		}
+	}
+	return ""
+}
+
 // settingsView is the settings window's content. It edits a copy of what
 // is saved: Save writes only the fields the user changed, merged onto what
 // is saved at that moment, so a window left open never undoes a change made
@@ -52,6 +82,7 @@ type settingsView struct {
 
 	dir, port, username, password, totp, inRow, perDay *widget.Entry
 	mode, compete                                      *widget.RadioGroup
+	factor                                             *widget.Select
 	notifications, startAtLogin                        *widget.Check
 	dirErr, portErr, userErr, totpErr, capsErr         *widget.Label
 	code, result                                       *widget.Label
@@ -141,6 +172,13 @@ func newSettingsView(c config.Config, paths config.Paths, autostart bool, d Deps
 	v.code.Hide()
 	v.check = widget.NewButton("Check", v.checkCode)
 
+	var factors []string
+	for _, f := range secondFactors {
+		factors = append(factors, f.label)
+	}
+	v.factor = widget.NewSelect(factors, func(string) { edited() })
+	v.factor.SetSelected(factorLabel(in.SecondFactor))
+
 	v.compete = widget.NewRadioGroup([]string{competeLeave, competeTakeBack}, func(string) { edited() })
 	v.compete.Required = true
 	v.compete.SetSelected(competeName(in.TakeBack))
@@ -175,6 +213,7 @@ func newSettingsView(c config.Config, paths config.Paths, autostart bool, d Deps
 		widget.NewFormItem("Password", v.password),
 		widget.NewFormItem("TOTP secret", container.NewVBox(
 			container.NewBorder(nil, nil, nil, v.check, v.totp), v.totpErr, v.code)),
+		widget.NewFormItem("Second factor", v.factor),
 		widget.NewFormItem("Another session", v.compete),
 		widget.NewFormItem("Failed logins", container.NewVBox(
 			container.NewGridWithColumns(4, widget.NewLabel("in a row"), v.inRow, widget.NewLabel("per day"), v.perDay), v.capsErr)),
@@ -261,6 +300,9 @@ func (v *settingsView) reload(c config.Config, autostart bool) {
 	if cur.TakeBack == v.base.TakeBack {
 		v.compete.SetSelected(competeName(now.TakeBack))
 	}
+	if cur.SecondFactor == v.base.SecondFactor {
+		v.factor.SetSelected(factorLabel(now.SecondFactor))
+	}
 	if cur.Notifications == v.base.Notifications {
 		v.notifications.SetChecked(now.Notifications)
 	}
@@ -282,6 +324,7 @@ func (v *settingsView) cancel() {
 	v.password.SetText("")
 	v.totp.SetText("")
 	v.compete.SetSelected(competeName(base.TakeBack))
+	v.factor.SetSelected(factorLabel(base.SecondFactor))
 	v.inRow.SetText(base.MaxInRow)
 	v.perDay.SetText(base.MaxPerDay)
 	v.notifications.SetChecked(base.Notifications)
@@ -359,9 +402,19 @@ func (v *settingsView) input() settingsInput {
 	return settingsInput{
 		GatewayDir: v.dir.Text, Port: v.port.Text, Paper: v.mode.Selected == modePaper,
 		Username: v.username.Text, Password: v.password.Text, TOTPSecret: v.totp.Text,
-		TakeBack: v.compete.Selected == competeTakeBack, MaxInRow: v.inRow.Text, MaxPerDay: v.perDay.Text,
+		TakeBack: v.compete.Selected == competeTakeBack, SecondFactor: v.factorInput(), MaxInRow: v.inRow.Text, MaxPerDay: v.perDay.Text,
 		Notifications: v.notifications.Checked, StartAtLogin: v.startAtLogin.Checked,
 	}
+}
+
+// factorInput is the second factor as the window holds it: the saved
+// value while the choice still shows it (a value the window has no
+// choice for stays as saved), else the value of the choice.
+func (v *settingsView) factorInput() string {
+	if v.factor.Selected == factorLabel(v.cfg.SecondFactor) {
+		return v.cfg.SecondFactor
+	}
+	return factorValue(v.factor.Selected)
 }
 
 // ownPort is the port field's hint before a folder is known.

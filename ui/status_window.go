@@ -292,7 +292,7 @@ func (v *statusView) update(st runner.Status, tl *Timeline, output []string, now
 			enable(v.restart, it.Enabled)
 		}
 	}
-	v.showOffers(offered(s.Offers))
+	v.showOffers(sessionActions(st))
 	enable(v.logout, up && s.State == session.Authenticated)
 	v.body.Refresh() // rows grew or shrank
 }

@@ -99,6 +99,7 @@ type trayApp struct {
 
 	// Read by the watch goroutine.
 	statusVisible atomic.Bool
+	popupCounting atomic.Bool // the popup counts down: tick it each second
 	notifyOn      atomic.Bool
 	notes         chan Notification
 
@@ -260,6 +261,8 @@ func (t *trayApp) do(a Action) {
 		t.command(Backend.RetryLogin)
 	case ActCancelLogin:
 		t.command(Backend.CancelLogin)
+	case ActApproveOnDemoPhone:
+		t.approveOnDemoPhone()
 	case ActOpenGateway:
 		t.openURL(t.last.Gateway.URL)
 	case ActRestart:
@@ -288,6 +291,20 @@ func (t *trayApp) command(c func(Backend)) {
 	if t.backend != nil {
 		c(t.backend)
 	}
+}
+
+// approveOnDemoPhone plays the demo user's phone. The simulator answers
+// off the UI goroutine; a failure is logged (the demo goes on waiting).
+func (t *trayApp) approveOnDemoPhone() {
+	b := t.backend
+	if b == nil {
+		return
+	}
+	go func() {
+		if err := b.ApproveOnDemoPhone(); err != nil {
+			t.o.Log.Error("the demo phone could not approve the login", "err", err)
+		}
+	}()
 }
 
 // login is Log in (the status window's button).

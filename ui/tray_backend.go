@@ -118,6 +118,13 @@ func (t *trayApp) watch(ctx context.Context, b Backend) {
 			if d := co.NextDeadline(); !d.IsZero() && !now.Before(d) {
 				t.queue(co.Tick(now))
 			}
+			if t.popupCounting.Load() {
+				t.o.Do(func() {
+					if ctx.Err() == nil {
+						t.tickPopup()
+					}
+				})
+			}
 			if t.statusVisible.Load() { // the countdowns move
 				out := b.Output()
 				t.o.Do(func() {
@@ -133,10 +140,11 @@ func (t *trayApp) watch(ctx context.Context, b Backend) {
 
 // queue hands notifications to the sender without blocking.
 func (t *trayApp) queue(ns []Notification) {
-	if !t.notifyOn.Load() {
-		return
-	}
+	on := t.notifyOn.Load()
 	for _, n := range ns {
+		if !on && !n.Withdraw { // one shown before they were turned off still goes
+			continue
+		}
 		n.Title = t.named(n.Title)
 		select {
 		case t.notes <- n:

@@ -87,6 +87,11 @@ type trayHarness struct {
 }
 
 func newHarness(t *testing.T, st runner.Status) *trayHarness {
+	return newHarnessWith(t, st, nil)
+}
+
+// newHarnessWith is newHarness with the tray's options changed by edit.
+func newHarnessWith(t *testing.T, st runner.Status, edit func(*trayOptions)) *trayHarness {
 	a := test.NewTempApp(t)
 	h := &trayHarness{t: t, app: a, backend: newFakeBackend(st), notes: &recordingNotifier{}, auto: &fakeAutostart{}, ui: &serialUI{}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -97,13 +102,17 @@ func newHarness(t *testing.T, st runner.Status) *trayHarness {
 	cfg := config.Default()
 	cfg.GatewayDir = "/home/ann/clientportal.gw"
 
-	h.tray = newTrayApp(ctx, a, trayOptions{
+	o := trayOptions{
 		Paths:  config.Paths{Profile: "default", ConfigFile: t.TempDir() + "/config.json", StateDir: t.TempDir()},
 		Config: cfg, Deps: testDeps(), Notifier: h.notes, Autostart: h.auto, Now: fixedNow,
 		Log: slog.New(slog.DiscardHandler), NoTray: "test",
 		Start: func(ctx context.Context, _ BackendOptions) (Started, error) { return fakeStarted(ctx, h.backend), nil },
 		Do:    h.ui.do,
-	})
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	h.tray = newTrayApp(ctx, a, o)
 	h.ui.do(func() {
 		h.tray.setup()
 		h.tray.start()
@@ -422,7 +431,7 @@ func TestWelcomeAndPopupGoldens(t *testing.T) {
 	capture(t, w, "welcome.xml")
 
 	p := newPopupView(func(Action) {}, func() {})
-	p.show(badCredentials())
+	p.show(badCredentials(), fixedNow())
 	w2 := test.NewTempWindow(t, p.content)
 	w2.Resize(p.fit())
 	test.AssertRendersToMarkup(t, "popup.xml", w2.Canvas())
@@ -440,7 +449,7 @@ func TestPopupIsSizedToItsTextForEveryCause(t *testing.T) {
 		st.Gateway.Reason = "another program (pid 4242, java) listens on port 5000; stop it or choose another port in Settings"
 		st.Session.Reason = "the answer to GET /v1/api/tickle was an HTML page, not the gateway's JSON"
 		p := newPopupView(func(Action) {}, func() {})
-		p.show(st)
+		p.show(st, fixedNow())
 		w := test.NewTempWindow(t, p.content)
 		size := p.fit()
 		w.Resize(size)

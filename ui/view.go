@@ -118,6 +118,9 @@ const (
 	ActTakeBack       Action = 10
 	ActOpenSettings   Action = 11
 	ActCancelLogin    Action = 12
+	// ActApproveOnDemoPhone answers the demo's IB Key push as the demo
+	// user's phone would (demo only).
+	ActApproveOnDemoPhone Action = 13
 )
 
 func (a Action) String() string {
@@ -148,6 +151,8 @@ func (a Action) String() string {
 		return "OpenSettings"
 	case ActCancelLogin:
 		return "CancelLogin"
+	case ActApproveOnDemoPhone:
+		return "ApproveOnDemoPhone"
 	}
 	return "Unknown"
 }
@@ -171,6 +176,8 @@ const (
 	labelTakeBack     = "Take the session back"
 	labelOpenSettings = "Open Settings…"
 	labelCancelLogin  = "Cancel login"
+	// labelApproveDemo stands in for the phone in the demo.
+	labelApproveDemo  = "Approve on the demo phone"
 	labelOpenGateway  = "Open gateway page"
 	labelRestart      = "Restart gateway"
 	labelStart        = "Start gateway"
@@ -199,6 +206,23 @@ func offered(o session.Offers) []menuItem {
 	add(o.OpenSettings, labelOpenSettings, ActOpenSettings)
 	add(o.CancelLogin, labelCancelLogin, ActCancelLogin)
 	return items
+}
+
+// sessionActions are the offers, and in the demo, while it waits for the
+// tap on the phone, the demo phone's Approve: the menu and the popup show
+// these.
+func sessionActions(st runner.Status) []menuItem {
+	items := offered(st.Session.Offers)
+	if approveOnDemoPhone(st) {
+		items = append(items, menuItem{Label: labelApproveDemo, Enabled: true, Action: ActApproveOnDemoPhone})
+	}
+	return items
+}
+
+// approveOnDemoPhone reports whether the demo waits for its phone's tap:
+// there is no phone, so the tray plays it.
+func approveOnDemoPhone(st runner.Status) bool {
+	return st.Demo && st.Session.Cause == session.CauseApproveOnPhone
 }
 
 // menuContext is what the menu needs beyond the snapshot.
@@ -251,7 +275,7 @@ func menuModelFor(st runner.Status, c menuContext) []menuItem {
 		{},
 		{Label: labelLogin, Enabled: st.Session.Offers.Login, Action: ActLogin},
 	}
-	items = append(items, offered(st.Session.Offers)...)
+	items = append(items, sessionActions(st)...)
 	return append(items,
 		menuItem{Label: labelOpenGateway, Enabled: up && st.Gateway.URL != "", Action: ActOpenGateway},
 		restart,

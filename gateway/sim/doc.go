@@ -45,6 +45,9 @@
 //     client does; brokerage-late?seconds=N: it opens N seconds after a
 //     login or reauthenticate; validate-false[?seconds=N]: sso/validate
 //     answers RESULT false while the session works.
+//   - approve[?user=U], deny[?user=U]: answer the newest pending IB Key
+//     notification (409 when none); ibkey-promo[?on=false]: the IB Key
+//     promotion after the login form.
 //
 // All fault lengths are simulated seconds (so --speed shortens them); a
 // fault without seconds lasts until /sim/reset. GET /sim/state lists the
@@ -63,4 +66,12 @@
 // Options.SuccessHTML). Paper users have no second
 // factor. Codes are TOTP (RFC 6238, SHA-1, 6 digits, 30 s) checked against
 // real time plus TOTPSkew, one step either side; a code is accepted once.
+//
+// IB Key (device "5.2a", ibkey.go): picking it, or a password of a user
+// whose only device it is, sends a push; the page shows
+// .login-step-notification and polls {"step":"poll"} until the push is
+// approved (the login goes on as after a code), denied or expired
+// (PushLifetime, simulated time; both back to the password, neither a
+// failed login). With IBKeyPromo the page shows the promotion with its skip
+// link .ibkey-promo-skip before the Dispatcher post.
 package sim

@@ -92,15 +92,27 @@ func TestRunTimesOutWhenTheGatewayHangs(t *testing.T) {
 
 func TestRunAsksForTheSecretWhenACodeIsNeededAndNoneIsStored(t *testing.T) {
 	t.Parallel()
-	s := startSim(t, nil, nil)
-	a := attempt(t, s, nil)
-	a.TOTPSecret = ""
-	_, err := run(t, a)
-	if KindOf(err) != BadCode || !strings.Contains(err.Error(), "no TOTP secret is stored") {
-		t.Fatalf("err = %v, want BadCode saying no secret is stored", err)
-	}
-	if st := s.State(); st.FailedLogins["liveuser"] != 0 {
-		t.Errorf("the simulator counted %d failed logins; none was sent", st.FailedLogins["liveuser"])
+	for _, tc := range []struct {
+		name, user string
+		factor     SecondFactor
+	}{
+		// (liveuser on automatic would take IB Key, its other device.)
+		{"the authenticator app is the only device", "onedevice", FactorAuto},
+		{"the authenticator app is chosen", "liveuser", FactorTOTP},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startSim(t, nil, nil)
+			a := attempt(t, s, nil)
+			a.Username, a.SecondFactor, a.TOTPSecret = tc.user, tc.factor, ""
+			_, err := run(t, a)
+			if KindOf(err) != BadCode || !strings.Contains(err.Error(), "no TOTP secret is stored") {
+				t.Fatalf("err = %v, want BadCode saying no secret is stored", err)
+			}
+			if st := s.State(); st.FailedLogins[tc.user] != 0 || st.PushesSent != 0 {
+				t.Errorf("the simulator counted %d failed logins and %d pushes; none was sent", st.FailedLogins[tc.user], st.PushesSent)
+			}
+		})
 	}
 }
 
@@ -274,5 +286,14 @@ func TestRunRefusesMissingCredentialsBeforeStartingABrowser(t *testing.T) {
 				t.Errorf("err = %v, want %v pointing at `ibkr-tray secrets set`", err, tc.kind)
 			}
 		})
+	}
+}
+
+func TestRunRefusesAnUnknownSecondFactorBeforeStartingABrowser(t *testing.T) {
+	t.Parallel()
+	a := Attempt{GatewayURL: "https://localhost:5000", Username: "u", Password: "p", SecondFactor: "sms", Browser: "/nonexistent/chromium"}
+	_, err := Run(context.Background(), a)
+	if KindOf(err) != Unknown || !strings.Contains(err.Error(), `"sms"`) || !strings.Contains(err.Error(), "settings") {
+		t.Errorf("err = %v, want a sentence naming the setting", err)
 	}
 }

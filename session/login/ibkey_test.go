@@ -3,10 +3,13 @@ package login
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 )
@@ -363,5 +366,72 @@ func TestRunLogsInIBKeyUserOnThe2022Page(t *testing.T) {
 	o := wait(t, ch)
 	if o.err != nil || o.res.PageVersion != "2022" || o.res.Factor != FactorIBKey {
 		t.Fatalf("Run = %+v, %v; want an IB Key login on the 2022 page", o.res, o.err)
+	}
+}
+
+// The simulator's fallback for a notification that never arrives shows
+// the challenge/response field; the push stays out, so approving it still
+// logs in. The app itself never takes the fallback.
+func TestSimulatorShowsTheChallengeFallbackAndTheApprovalStillCounts(t *testing.T) {
+	t.Parallel()
+	s := startSim(t, nil, withIBKeyUser)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pageURL, _, err := loginURL(s.URL(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := gatewayKey(ctx, pageURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := attempt(t, s, nil).Logger
+	b, err := startBrowser(ctx, "/usr/bin/chromium", key, false, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.close()
+	steps, stop := context.WithCancel(b.ctx)
+	defer stop()
+	defer context.AfterFunc(ctx, stop)()
+
+	set := DefaultSelectors()[0]
+	shownJS := func(sel string) string {
+		return fmt.Sprintf(`(function (sel) {%s return {state: shown(q(sel)) ? 'shown' : 'none', text: (q(sel) || {}).innerText || ''}; })(%s)`, pageHelpers, jsArg(sel))
+	}
+	waitShown := func(sel string) probe {
+		t.Helper()
+		p, err := waitFor(steps, shownJS(sel), func(p probe) bool { return p.State == "shown" })
+		if err != nil {
+			t.Fatalf("%s never showed: %v", sel, err)
+		}
+		return p
+	}
+	if err := chromedp.Do(steps, chromedp.Navigate(pageURL)); err != nil {
+		t.Fatal(err)
+	}
+	waitShown(set.Username)
+	if err := chromedp.Do(steps,
+		chromedp.SendKeys(chromedp.CSS(set.Username), ibkeyUser),
+		chromedp.SendKeys(chromedp.CSS(set.Password), livePassword),
+		chromedp.Click(chromedp.CSS(set.Submit)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if p := waitShown(set.Push); !strings.Contains(p.Text, "approve the login") || !strings.Contains(p.Text, sim.TextIBKeyFallback) {
+		t.Errorf("push step says %q, want the approve text and the fallback link", p.Text)
+	}
+	if err := chromedp.Do(steps, chromedp.Click(chromedp.CSS(".notification-fallback"))); err != nil {
+		t.Fatal(err)
+	}
+	waitShown("#xyz-field-gold-response")
+	if err := s.Approve(ibkeyUser); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := waitFor(steps, fmt.Sprintf(probeJS, jsArg(set)), func(p probe) bool { return p.State == stateSuccess }); err != nil {
+		t.Fatalf("no success after approving behind the fallback: %v", err)
+	}
+	if st := s.State(); st.Session == nil || st.Session.User != ibkeyUser {
+		t.Errorf("session %+v, want %s", st.Session, ibkeyUser)
 	}
 }

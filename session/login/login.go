@@ -174,6 +174,9 @@ func (a Attempt) withDefaults() Attempt {
 	if a.Logger == nil {
 		a.Logger = slog.Default()
 	}
+	if f, err := ParseSecondFactor(string(a.SecondFactor)); err == nil {
+		a.SecondFactor = f // "auto", "IBKey": the constants (Run refuses the rest)
+	}
 	if a.ApprovalWait <= 0 {
 		a.ApprovalWait = DefaultApprovalWait
 	}

@@ -162,6 +162,7 @@ func TestTheWholeLoginTimeoutLeavesRoomForTheApproval(t *testing.T) {
 		{"IB Key with its own wait", Attempt{SecondFactor: FactorIBKey, TOTPSecret: liveSecret, ApprovalWait: time.Minute}, DefaultTimeout + time.Minute},
 		{"none", Attempt{SecondFactor: FactorNone}, DefaultTimeout},
 		{"set by the caller", Attempt{SecondFactor: FactorIBKey, Timeout: time.Minute}, time.Minute},
+		{"automatic spelt out", Attempt{SecondFactor: "Auto"}, DefaultTimeout + DefaultApprovalWait},
 	}
 	for _, tc := range cases {
 		if got := tc.a.withDefaults().Timeout; got != tc.want {

@@ -47,7 +47,7 @@ func Login(args []string) int {
 	retry := fs.Bool("retry", false, "after too many failed logins in a row: make exactly one more automated attempt")
 	browser := fs.Bool("browser", false, "open the gateway's login page in your browser and wait for your login")
 	cancel := fs.Bool("cancel", false, "stop waiting for a login in the browser")
-	wait := fs.Bool("wait", false, "wait until the session is ready")
+	wait := fs.Bool("wait", false, "wait until the session is ready (with IB Key: until you approve the login in IBKR Mobile, or deny it, or the wait ends)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "with --wait: how long to wait")
 	poll := fs.Duration("poll", time.Second, "with --wait: how often to check")
 	connect := remoteFlags(fs)
@@ -100,7 +100,8 @@ func Login(args []string) int {
 	}
 	ctx, end := context.WithTimeout(ctx, *timeout)
 	defer end()
-	if err := waitAuthenticated(ctx, r, *poll, sent); err != nil {
+	approved, err := waitReady(ctx, r, *poll, sent)
+	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			// Ctrl+C: the user stopped waiting; the login goes on in
 			// the app. Quietly, with the shell's status for SIGINT.
@@ -109,9 +110,20 @@ func Login(args []string) int {
 		}
 		return fail(err)
 	}
+	if approved {
+		fmt.Fprintln(stdout, "Approved in IBKR Mobile. Authenticated.")
+		return 0
+	}
 	fmt.Fprintln(stdout, "Authenticated.")
 	return 0
 }
+
+// clockNow is the clock of the waits (tests set it).
+var clockNow = time.Now
+
+// approvalEvery is how often a wait for the tap in IBKR Mobile says the
+// time left again.
+const approvalEvery = 30 * time.Second
 
 // waitAuthenticated polls the app until the session is ready, the keeper
 // says a person must act in a way waiting cannot help (a verdict reached
@@ -119,37 +131,67 @@ func Login(args []string) int {
 // can help), or ctx ends. It prints each new state so the user sees
 // progress.
 func waitAuthenticated(ctx context.Context, r *remote, every time.Duration, sent time.Time) error {
+	_, err := waitReady(ctx, r, every, sent)
+	return err
+}
+
+// waitReady is waitAuthenticated that also tells whether the session came
+// after a wait for the user's tap in IBKR Mobile. While the keeper waits for that tap
+// it says so with the time left, again every approvalEvery; a denial and
+// a missed approval end the wait, each in its own words.
+func waitReady(ctx context.Context, r *remote, every time.Duration, sent time.Time) (approved bool, err error) {
 	var last session.State
 	var lastCause session.Cause
+	var told time.Time // when the time left was last said
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		st, err := r.status(ctx)
 		if err != nil && ctx.Err() == nil {
-			return err
+			return false, err
 		}
 		if err == nil {
-			s := st.Session
-			if s.State != last || s.Cause != lastCause {
+			s, at := st.Session, clockNow()
+			switch {
+			case s.State == session.WaitingForApproval:
+				if s.State != last || at.Sub(told) >= approvalEvery {
+					fmt.Fprintf(stdout, "%s.\n", stateLine(s, at))
+					told = at
+				}
+				approved = true
+			case s.State != last || s.Cause != lastCause:
 				fmt.Fprintf(stdout, "%s: %s\n", sessionWords(s.State), sentence(s.Reason))
-				last, lastCause = s.State, s.Cause
 			}
-			if s.Ready(time.Now()) {
-				return nil
+			last, lastCause = s.State, s.Cause
+			if s.Ready(at) {
+				return approved, nil
 			}
 			if stuck(st, sent) {
-				return fmt.Errorf("the login needs you: %s", sentence(s.Reason))
+				return false, unanswered(s)
 			}
 		}
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("not authenticated in time (last: %s); see `ibkr-tray status`", sessionWords(last))
+				return false, fmt.Errorf("not authenticated in time (last: %s); see `ibkr-tray status`", sessionWords(last))
 			}
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-t.C:
 		}
 	}
+}
+
+// unanswered is why a wait that needs the user ended: an IB Key request
+// denied or not approved in time, each said plainly, else the keeper's
+// reason.
+func unanswered(s session.Status) error {
+	switch s.Cause {
+	case session.CauseApprovalDenied:
+		return errors.New("the login was denied in IBKR Mobile; `ibkr-tray login` sends a new request to your phone")
+	case session.CauseApprovalMissed:
+		return errors.New("the login was not approved in IBKR Mobile (the wait ran out or was stopped); `ibkr-tray login` sends a new request to your phone")
+	}
+	return fmt.Errorf("the login needs you: %s", sentence(s.Reason))
 }
 
 // stuck reports whether waiting longer cannot help: the keeper, since the

@@ -302,7 +302,7 @@ func TestDescribeReadsLikeASentence(t *testing.T) {
 // NotAuthenticated" and "NeedsManualLogin".
 func TestDescribeSaysNoInternalNames(t *testing.T) {
 	now := time.Now()
-	for s := session.GatewayDown; s <= session.WaitingForManualLogin; s++ {
+	for s := session.GatewayDown; s <= session.WaitingForApproval; s++ {
 		st := runner.Status{Gateway: gateway.Status{State: gateway.Running}, Session: session.Status{State: s, Reason: "r"}}
 		got := describe(st, now)
 		if s != session.Authenticated && s != session.Connecting && strings.Contains(got, s.String()) {

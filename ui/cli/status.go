@@ -188,7 +188,7 @@ func describe(st runner.Status, now time.Time) string {
 		fmt.Fprintf(&b, "          %s\n", g.Reason)
 	}
 
-	line = sessionWords(s.State)
+	line = stateLine(s, now)
 	if s.State == session.Authenticated {
 		if who := cmp.Or(s.User, s.SelectedAccount); who != "" {
 			line = "Authenticated as " + who

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
 )
@@ -39,6 +42,8 @@ func sessionWords(s session.State) string {
 		return "IBKR answers with errors, retrying"
 	case session.WaitingForManualLogin:
 		return "Waiting for your login in the browser"
+	case session.WaitingForApproval:
+		return approveWords
 	}
 	return "Unknown (" + s.String() + ")"
 }
@@ -52,4 +57,25 @@ func gatewayWords(g gateway.State) string {
 		return "Not responding"
 	}
 	return g.String() // Stopped, Starting, Running, Restarting, Failed: plain words already
+}
+
+// approveWords ask for the tap in IBKR Mobile, as the tray's popup does.
+const approveWords = "Approve the login in IBKR Mobile"
+
+// stateLine is a session's state in words; while the keeper waits for
+// the tap in IBKR Mobile it says the time left: "Approve the login in
+// IBKR Mobile (1:42 left)".
+func stateLine(s session.Status, now time.Time) string {
+	line := sessionWords(s.State)
+	if s.State == session.WaitingForApproval && !s.Latches.ApprovalUntil.IsZero() {
+		line += " (" + timeLeft(s.Latches.ApprovalUntil, now) + ")"
+	}
+	return line
+}
+
+// timeLeft is the time to a deadline as the tray's popup counts it: "1:42
+// left", rounded up to the second; "0:00 left" once it passed.
+func timeLeft(until, now time.Time) string {
+	secs := int((max(until.Sub(now), 0) + time.Second - 1) / time.Second)
+	return fmt.Sprintf("%d:%02d left", secs/60, secs%60)
 }

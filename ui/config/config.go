@@ -17,6 +17,7 @@ import (
 
 	"github.com/ibkr-tray/ibkr-tray/gateway/fsutil"
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/session/login"
 )
 
 // Config is the settings file. The tray's settings window and the headless
@@ -75,6 +76,15 @@ type Config struct {
 	// the brokerage session to open before counting the login as failed
 	// (IBKR sometimes opens it 30 s late).
 	BrokerageWait Duration `json:"brokerageWait"`
+	// SecondFactor is how the automated login answers IBKR's second
+	// factor: "" automatic (the authenticator app when a TOTP secret is
+	// stored, else IB Key when IBKR's page offers it), "totp" (the
+	// authenticator app), "ibkey" (IB Key: you tap Approve in IBKR Mobile)
+	// or "none" (paper users).
+	SecondFactor string `json:"secondFactor,omitempty"`
+	// ApprovalWait is how long a login waits for your approval in IBKR
+	// Mobile (0 = DefaultApprovalWait).
+	ApprovalWait Duration `json:"approvalWait,omitempty"`
 
 	// OnStateChange are commands run on each change of the session or
 	// gateway state (docs/headless.md, "Hooks"). Each is an argv list, run
@@ -95,6 +105,15 @@ const DefaultHookTimeout = 10 * time.Second
 // DefaultBrokerageWait leaves room for a brokerage session opening 30 s
 // late, twice over.
 const DefaultBrokerageWait = 60 * time.Second
+
+// DefaultApprovalWait is how long a login waits for the tap on Approve in
+// IBKR Mobile when the settings name no wait; MinApprovalWait and
+// MaxApprovalWait bound the setting.
+const (
+	DefaultApprovalWait = login.DefaultApprovalWait
+	MinApprovalWait     = 30 * time.Second
+	MaxApprovalWait     = 10 * time.Minute
+)
 
 // DefaultStatusAddr is the status endpoint's address. Not 5000/5001: users
 // give those to gateways.
@@ -252,6 +271,12 @@ func (c Config) Validate() error {
 	}
 	if w := time.Duration(c.BrokerageWait); w != 0 && (w < 10*time.Second || w > 10*time.Minute) {
 		return errors.New("the wait for the brokerage session must be between 10s and 10m (IBKR usually opens it within seconds, sometimes 30 s late)")
+	}
+	if _, err := login.ParseSecondFactor(c.SecondFactor); err != nil {
+		return err
+	}
+	if w := time.Duration(c.ApprovalWait); w != 0 && (w < MinApprovalWait || w > MaxApprovalWait) {
+		return errors.New("the wait for the approval in IBKR Mobile must be between 30s and 10m (default 2m)")
 	}
 	return c.validateHooks()
 }

@@ -159,6 +159,9 @@ func TestValidateRejectsRiskyValues(t *testing.T) {
 		{"cap that risks a lockout", func(c *Config) { c.MaxFailedLoginsInRow = 8 }, "locking"},
 		{"tickle too fast for IBKR", func(c *Config) { c.TickleInterval = Duration(100 * time.Millisecond) }, "tickle interval"},
 		{"tickle too slow to keep the session", func(c *Config) { c.TickleInterval = Duration(10 * time.Minute) }, "tickle interval"},
+		{"a second factor the app does not know", func(c *Config) { c.SecondFactor = "sms" }, "not one of auto, totp"},
+		{"an approval wait too short to reach the phone", func(c *Config) { c.ApprovalWait = Duration(10 * time.Second) }, "between 30s and 10m"},
+		{"an approval wait longer than IBKR keeps the login", func(c *Config) { c.ApprovalWait = Duration(time.Hour) }, "between 30s and 10m"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,6 +175,13 @@ func TestValidateRejectsRiskyValues(t *testing.T) {
 	}
 	if err := Default().Validate(); err != nil {
 		t.Fatalf("defaults must be valid: %v", err)
+	}
+	for _, f := range []string{"", "auto", "totp", "IBKey", "none"} {
+		c := Default()
+		c.SecondFactor, c.ApprovalWait = f, Duration(MinApprovalWait)
+		if err := c.Validate(); err != nil {
+			t.Errorf("second factor %q with a %v approval wait: %v", f, MinApprovalWait, err)
+		}
 	}
 }
 

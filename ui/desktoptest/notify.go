@@ -1,6 +1,7 @@
 package desktoptest
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -44,6 +45,7 @@ type NotificationServer struct {
 
 	mu     sync.Mutex
 	got    []Notification
+	closed []uint32 // the ids apps asked to close, in order
 	nextID uint32
 	wake   chan struct{}
 }
@@ -89,11 +91,15 @@ func (m notifyMethods) Notify(app string, replaces uint32, icon, summary, body s
 	}
 	m.s.got = append(m.s.got, n)
 	m.s.mu.Unlock()
+	m.s.woken()
+	return n.ID, nil
+}
+
+func (s *NotificationServer) woken() {
 	select {
-	case m.s.wake <- struct{}{}:
+	case s.wake <- struct{}{}:
 	default:
 	}
-	return n.ID, nil
 }
 
 // GetCapabilities says the server shows bodies and action buttons.
@@ -106,8 +112,40 @@ func (m notifyMethods) GetServerInformation() (string, string, string, string, *
 	return "desktoptest", "ibkr-tray", "1.0", "1.2", nil
 }
 
-// CloseNotification accepts the call.
-func (m notifyMethods) CloseNotification(uint32) *dbus.Error { return nil }
+// CloseNotification records the call and, as a server does, signals
+// NotificationClosed with reason 3 (closed by a call to
+// CloseNotification).
+func (m notifyMethods) CloseNotification(id uint32) *dbus.Error {
+	m.s.mu.Lock()
+	m.s.closed = append(m.s.closed, id)
+	m.s.mu.Unlock()
+	m.s.woken()
+	_ = m.s.conn.Emit(notifyPath, notifyName+".NotificationClosed", id, uint32(3))
+	return nil
+}
+
+// Closed returns the ids apps asked to close so far, in order.
+func (s *NotificationServer) Closed() []uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]uint32(nil), s.closed...)
+}
+
+// WaitClosed waits up to timeout for an app to close notification id.
+func (s *NotificationServer) WaitClosed(t testing.TB, id uint32, timeout time.Duration) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		if slices.Contains(s.Closed(), id) {
+			return
+		}
+		select {
+		case <-s.wake:
+		case <-deadline:
+			t.Fatalf("notification %d was not closed within %v; closed: %v", id, timeout, s.Closed())
+		}
+	}
+}
 
 // All returns the notifications received so far.
 func (s *NotificationServer) All() []Notification {

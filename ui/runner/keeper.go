@@ -39,6 +39,10 @@ func newKeeper(o Options, gatewayURL string, restart func(), wrap func(http.Roun
 	if err != nil {
 		return nil, 0, err
 	}
+	factor, err := login.ParseSecondFactor(c.SecondFactor)
+	if err != nil {
+		return nil, 0, err
+	}
 	profile := o.Paths.Profile
 	if profile == "" {
 		profile = config.DefaultProfile
@@ -59,6 +63,8 @@ func newKeeper(o Options, gatewayURL string, restart func(), wrap func(http.Roun
 		MaxFailedPerDay:   c.MaxFailedLoginsPerDay,
 		TickleInterval:    time.Duration(c.TickleInterval),
 		LoginWait:         time.Duration(c.BrokerageWait),
+		SecondFactor:      factor,
+		ApprovalWait:      time.Duration(c.ApprovalWait),
 		RestartGateway:    restart,
 		Logger:            o.Logger,
 	}

@@ -6,12 +6,13 @@ import (
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/session/login"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
 // Reconfigure applies changed settings to the running parts at once: the
-// keeper takes "take the session back", the login caps and the brokerage
-// wait live. Settings
+// keeper takes "take the session back", the login caps, the brokerage
+// wait, the second factor and the approval wait live. Settings
 // that the gateway or the keeper only read when they start (the gateway
 // folder, the port, paper or live, the gateway URL, the status address, the
 // secrets file, the browser) are logged as waiting for a restart;
@@ -38,7 +39,19 @@ func sessionSettings(c config.Config, wait time.Duration) session.Settings {
 		MaxFailedInRow:    c.MaxFailedLoginsInRow,
 		MaxFailedPerDay:   c.MaxFailedLoginsPerDay,
 		BrokerageWait:     cmp.Or(time.Duration(c.BrokerageWait), wait),
+		SecondFactor:      secondFactor(c.SecondFactor),
+		ApprovalWait:      cmp.Or(time.Duration(c.ApprovalWait), config.DefaultApprovalWait),
 	}
+}
+
+// secondFactor is the setting's factor; one Validate refused (it never
+// reaches here) is automatic.
+func secondFactor(s string) login.SecondFactor {
+	f, err := login.ParseSecondFactor(s)
+	if err != nil {
+		return login.FactorAuto
+	}
+	return f
 }
 
 // restartSettings names, by their settings-file keys, what changed between

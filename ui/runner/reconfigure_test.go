@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/session/login"
+	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
@@ -25,11 +27,14 @@ func TestReconfigureReachesTheKeeper(t *testing.T) {
 	c.MaxFailedLoginsInRow = 2
 	c.MaxFailedLoginsPerDay = 4
 	c.BrokerageWait = config.Duration(90 * time.Second) // issue 8: live too
+	c.SecondFactor = "ibkey"                            // issue 12: live too
+	c.ApprovalWait = config.Duration(3 * time.Minute)
 	r.Reconfigure(c)
 	k.mu.Lock()
 	got := slices.Clone(k.settings)
 	k.mu.Unlock()
-	want := []session.Settings{{TakeBackCompeting: c.TakeBackCompeting, MaxFailedInRow: 2, MaxFailedPerDay: 4, BrokerageWait: 90 * time.Second}}
+	want := []session.Settings{{TakeBackCompeting: c.TakeBackCompeting, MaxFailedInRow: 2, MaxFailedPerDay: 4, BrokerageWait: 90 * time.Second,
+		SecondFactor: login.FactorIBKey, ApprovalWait: 3 * time.Minute}}
 	if !slices.Equal(got, want) {
 		t.Errorf("the keeper got %+v, want %+v", got, want)
 	}
@@ -40,5 +45,28 @@ func TestReconfigureReachesTheKeeper(t *testing.T) {
 	c.GatewayDir = "/elsewhere"
 	if pending := r.NeedsRestart(c); !slices.Equal(pending, []string{"gatewayDir", "port"}) {
 		t.Errorf("NeedsRestart = %v, want gatewayDir and port", pending)
+	}
+}
+
+// TestTheSecondFactorReachesTheKeeper: the settings' second factor and
+// approval wait are the keeper's from its start; a bad factor is refused.
+func TestTheSecondFactorReachesTheKeeper(t *testing.T) {
+	c := config.Default()
+	c.SecondFactor, c.ApprovalWait = "ibkey", config.Duration(45*time.Second)
+	var got session.KeeperOptions
+	o := Options{Config: c, Credentials: secrets.Memory(secrets.Credentials{}), Keeper: func(ko *session.KeeperOptions) { got = *ko }}
+	if _, _, err := newKeeper(o, "https://localhost:5000", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got.SecondFactor != login.FactorIBKey || got.ApprovalWait != 45*time.Second {
+		t.Errorf("the keeper was made with factor %q, approval wait %v", got.SecondFactor, got.ApprovalWait)
+	}
+	o.Config.SecondFactor = "sms"
+	if _, _, err := newKeeper(o, "https://localhost:5000", nil, nil); err == nil {
+		t.Error("a second factor the app does not know made a keeper")
+	}
+	// Back to the default wait when the setting is cleared.
+	if s := sessionSettings(config.Default(), 0); s.SecondFactor != login.FactorAuto || s.ApprovalWait != config.DefaultApprovalWait {
+		t.Errorf("default settings: factor %q, approval wait %v", s.SecondFactor, s.ApprovalWait)
 	}
 }
