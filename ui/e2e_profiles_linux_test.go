@@ -261,3 +261,100 @@ func TestTrayEndToEndWithTwoProfiles(t *testing.T) {
 		t.Errorf("processes left below the app after Quit: %v", left)
 	}
 }
+
+// TestTrayDemoShowsLiveAndPaperSideBySide runs `ibkr-tray --demo` as a
+// user would: a live user who approves with IB Key and a paper user, in
+// one tray. The live login waits for the tap, which the demo's "Approve
+// on the demo phone" gives; then both are authenticated.
+func TestTrayDemoShowsLiveAndPaperSideBySide(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: starts Xvfb, a bus, two simulators and Chromium")
+	}
+	desktoptest.RequireTools(t, "Xvfb", "xdpyinfo", "dbus-daemon", "chromium", "import", "xwininfo")
+	bus := desktoptest.StartBus(t)
+	watcher := desktoptest.StartWatcher(t, bus)
+	notes := desktoptest.StartNotificationServer(t, bus)
+	display := desktoptest.StartXvfb(t)
+	_, env := newProfilesWorld(t, display.Name, bus.Address, nil, nil)
+	c := startChildWith(t, append(env, childArgsEnv+"=--demo"))
+	item := watcher.WaitItem(t, 30*time.Second)
+
+	// The live login waits for the phone: its section offers the demo's.
+	var lines string
+	menuSays := func(what string, timeout time.Duration, ok func(lines string) bool) {
+		t.Helper()
+		waitFor(t, what, timeout, func() bool {
+			m, err := item.Menu()
+			if err != nil {
+				return false
+			}
+			lines = m.Lines()
+			return ok(lines)
+		})
+	}
+	menuSays("demo-live waits for the approval", 90*time.Second, func(l string) bool {
+		return strings.Contains(section(l, "demo-live"), "|"+labelApproveDemo+"|")
+	})
+	t.Logf("menu waiting for the approval: %s", lines)
+	ask := notes.Wait(t, "approve notice", func(n desktoptest.Notification) bool { return strings.Contains(n.Summary, approveTitle) }, 20*time.Second)
+	if ask.Summary != "demo-live: "+approveTitle {
+		t.Errorf("notification %q; want it to name demo-live", ask.Summary)
+	}
+	// The menu, drawn as Fyne draws one.
+	dir := os.Getenv(screenshotsEnv)
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	c.send(childCommand{Capture: "menu"})
+	if res := c.expect("CAPTURED menu", 10*time.Second); res != "<nil>" {
+		t.Fatalf("capture menu: %s", res)
+	}
+	grabWindow(t, display, "ibkr-tray menu", filepath.Join(dir, "screenshot-menu-demo.png"))
+
+	m, err := item.Menu()
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve, ok := m.Find(labelApproveDemo)
+	if !ok {
+		t.Fatalf("no %q in %s", labelApproveDemo, m.Lines())
+	}
+	if err := item.Click(approve.ID); err != nil {
+		t.Fatal(err)
+	}
+	menuSays("both authenticated", 90*time.Second, func(l string) bool {
+		return strings.HasPrefix(section(l, "demo-live"), "(demo-live: Authenticated") &&
+			strings.HasPrefix(section(l, "demo-paper"), "(demo-paper: Authenticated")
+	})
+	t.Logf("menu with both authenticated: %s", lines)
+
+	// The status window, a tab per profile.
+	c.send(childCommand{Capture: "status"})
+	if res := c.expect("CAPTURED status", 10*time.Second); res != "<nil>" {
+		t.Fatalf("capture status: %s", res)
+	}
+	grabWindow(t, display, "ibkr-tray status", filepath.Join(dir, "screenshot-status-demo.png"))
+	for _, name := range []string{"status", "menu"} {
+		checkPNG(t, filepath.Join(dir, "screenshot-"+name+"-demo.png"))
+	}
+
+	// The menu of now: an item of an older one is no longer there.
+	if m, err = item.Menu(); err != nil {
+		t.Fatal(err)
+	}
+	quit, ok := m.Find(labelQuitAndStopAll)
+	if !ok {
+		t.Fatalf("no %q in %s", labelQuitAndStopAll, m.Lines())
+	}
+	if err := item.Click(quit.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-c.exit:
+		if err != nil {
+			t.Errorf("the demo exited with %v after Quit", err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("the demo did not exit within 40 s of Quit")
+	}
+}
