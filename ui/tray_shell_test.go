@@ -16,6 +16,7 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/profiles"
+	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
 func TestWorstIconOrdersAttentionProblemWorkingOK(t *testing.T) {
@@ -132,6 +133,12 @@ type shellHarness struct {
 }
 
 func newShellHarness(t *testing.T, names ...string) *shellHarness {
+	return newShellHarnessWith(t, nil, names...)
+}
+
+// newShellHarnessWith starts the profiles; a profile in startErr fails to
+// start with that error.
+func newShellHarnessWith(t *testing.T, startErr map[string]error, names ...string) *shellHarness {
 	profileHome(t)
 	a := test.NewTempApp(t)
 	h := &shellHarness{t: t, ui: &serialUI{}}
@@ -149,8 +156,13 @@ func newShellHarness(t *testing.T, names ...string) *shellHarness {
 		tr := newTrayApp(ctx, a, trayOptions{
 			Paths: paths, Config: cfg, Deps: deps, Notifier: notes, Autostart: auto, Now: fixedNow,
 			Log: slog.New(slog.DiscardHandler), NoTray: "test",
-			Start: func(ctx context.Context, _ BackendOptions) (Started, error) { return fakeStarted(ctx, fb), nil },
-			Do:    h.ui.do,
+			Start: func(ctx context.Context, _ BackendOptions) (Started, error) {
+				if err := startErr[name]; err != nil {
+					return Started{}, err
+				}
+				return fakeStarted(ctx, fb), nil
+			},
+			Do: h.ui.do,
 		})
 		h.trays, h.backends, h.notes = append(h.trays, tr), append(h.backends, fb), append(h.notes, notes)
 		return tr
@@ -402,4 +414,12 @@ func TestSettingsAddsAProfileBesideTheOneAndRemovesIt(t *testing.T) {
 	if p := live.named("x"); p != "x" {
 		t.Errorf("live alone still names itself: %q", p)
 	}
+}
+
+func TestShellProfileRunByAnotherCopySaysSoAndTheOtherRuns(t *testing.T) {
+	h := newShellHarnessWith(t, map[string]error{"paper": &runner.AlreadyRunningError{Profile: "paper", PID: 77}}, "live", "paper")
+	h.backends[0].set(authenticated())
+	want := "(live: Authenticated as U1234567)|Open gateway page|Restart gateway|Status…|-|" +
+		"(paper: Not started)|(ibkr-tray is already running for profile paper (pid 77).)|Status…|-|"
+	eventually(t, "paper not started, live authenticated", func() bool { return strings.HasPrefix(h.menu(), want) })
 }
