@@ -175,7 +175,7 @@ func headless(ctx context.Context, args []string, stderr io.Writer, started func
 		if several {
 			plog = log.With("profile", p.Paths.Profile)
 		}
-		r, release, err := newHeadlessRunner(p, plog)
+		r, release, err := newHeadlessRunner(p, several, plog)
 		if err != nil {
 			if several {
 				err = fmt.Errorf("profile %s: %w", p.Paths.Profile, err)
@@ -272,7 +272,7 @@ func newDemoRunner(o headlessOptions, log *slog.Logger) (*runner.Runner, func(),
 
 // newHeadlessRunner takes the profile's lock and makes its runner. release
 // undoes both once Run returned.
-func newHeadlessRunner(p profiles.Profile, log *slog.Logger) (*runner.Runner, func(), error) {
+func newHeadlessRunner(p profiles.Profile, several bool, log *slog.Logger) (*runner.Runner, func(), error) {
 	lock, err := runner.Lock(p.Paths.LockFile, p.Paths.Profile)
 	if err != nil {
 		return nil, nil, err
@@ -282,7 +282,11 @@ func newHeadlessRunner(p profiles.Profile, log *slog.Logger) (*runner.Runner, fu
 		lock.Release()
 		return nil, nil, err
 	}
-	log.Info("ibkr-tray headless starting", "profile", p.Paths.Profile, "gatewayDir", p.Config.GatewayDir, "gatewayLog", p.Paths.GatewayLog())
+	attrs := []any{"gatewayDir", p.Config.GatewayDir, "gatewayLog", p.Paths.GatewayLog()}
+	if !several { // with several, the logger names the profile already
+		attrs = append([]any{"profile", p.Paths.Profile}, attrs...)
+	}
+	log.Info("ibkr-tray headless starting", attrs...)
 	return r, func() { lock.Release() }, nil
 }
 

@@ -169,6 +169,11 @@ func TestHeadlessRunsTwoProfilesSideBySide(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, said.String())
 		}
 	}
+	var code int
+	errs := stderrOf(t, func() { code = Logout(nil) })
+	if code != exitError || !strings.Contains(errs, "several profiles run (live, paper); name one with --profile") {
+		t.Errorf("logout with no --profile: exit %d, said %q", code, errs)
+	}
 	said.Reset()
 	if code := Profiles(nil); code != 0 || strings.Count(said.String(), "  yes") != 2 || !strings.Contains(said.String(), paperDir) {
 		t.Errorf("profiles: exit %d:\n%s", code, said.String())

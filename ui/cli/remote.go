@@ -13,6 +13,8 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,6 +46,18 @@ func remoteFlags(fs *flag.FlagSet) func() (*remote, error) {
 			fmt.Fprintf(os.Stderr, "ibkr-tray: --status-addr is no longer used by this command; it reaches the app of profile %s through its control socket (--profile demo for the demo)\n", *profile)
 		}
 		s := *socket
+		named := false
+		fs.Visit(func(f *flag.Flag) { named = named || f.Name == "profile" || f.Name == "socket" })
+		if !named {
+			// No profile named: the default's app, else the one profile
+			// that runs; with several and not the default, ask which.
+			if running := runningProfiles(); len(running) > 0 && !slices.Contains(running, config.DefaultProfile) {
+				if len(running) > 1 {
+					return nil, fmt.Errorf("several profiles run (%s); name one with --profile", strings.Join(running, ", "))
+				}
+				*profile = running[0]
+			}
+		}
 		if s == "" {
 			paths, err := config.PathsFor(*profile)
 			if err != nil {

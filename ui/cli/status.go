@@ -45,9 +45,6 @@ func Status(args []string) int {
 		// No profile named: when several run, one line each.
 		if running := runningProfiles(); len(running) > 1 {
 			return statusOfSeveral(running, *asJSON)
-		} else if len(running) == 1 && running[0] != config.DefaultProfile {
-			args = append([]string{"--profile", running[0]}, args...)
-			return Status(args)
 		}
 	}
 	r, err := connect()

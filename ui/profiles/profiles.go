@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
@@ -97,6 +98,9 @@ func Add(name string) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, fmt.Errorf("cannot add the profile: the %v", err)
 	}
+	if err := notDemo(paths.Profile); err != nil {
+		return config.Config{}, err
+	}
 	if exists(paths.ConfigFile) {
 		return config.Config{}, fmt.Errorf("a profile named %q already exists (its settings are %s); choose another name", name, paths.ConfigFile)
 	}
@@ -110,6 +114,15 @@ func Add(name string) (config.Config, error) {
 		return config.Config{}, fmt.Errorf("cannot add the profile %q: %w", name, err)
 	}
 	return c, nil
+}
+
+// notDemo refuses the demo's profile names (demo, demo-live, demo-paper...):
+// a profile of that name would share the demo's lock and state folder.
+func notDemo(name string) error {
+	if name == runner.DemoProfile || strings.HasPrefix(name, runner.DemoProfile+"-") {
+		return fmt.Errorf("the profile name %q is kept for the demo mode; choose another name", name)
+	}
+	return nil
 }
 
 // FreeStatusAddr is the first of 127.0.0.1:5480, 5482, 5483... whose port

@@ -117,6 +117,9 @@ func TestAddListAndFreeStatusAddresses(t *testing.T) {
 	if _, err := Add("no spaces"); err == nil || !strings.Contains(err.Error(), "may only use letters") {
 		t.Errorf("Add of a bad name: %v", err)
 	}
+	if _, err := Add("demo-paper"); err == nil || !strings.Contains(err.Error(), "kept for the demo mode") {
+		t.Errorf("Add of a demo name: %v", err)
+	}
 	// A freed address is given again.
 	if err := Remove("alpha", newMapStore()); err != nil {
 		t.Fatal(err)

@@ -28,6 +28,9 @@ func Rename(oldName, newName string, store secrets.Store) error {
 	if err != nil {
 		return fmt.Errorf("cannot rename the profile %q: the new %v", from.Profile, err)
 	}
+	if err := notDemo(to.Profile); err != nil {
+		return err
+	}
 	if from.Profile == to.Profile {
 		return fmt.Errorf("the profile is already named %q", to.Profile)
 	}
