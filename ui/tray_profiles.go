@@ -137,8 +137,9 @@ const (
 	demoLive = "demo-live"
 	// demoPaper is the paper profile of the demo.
 	demoPaper = "demo-paper"
-	// demoPaperStatusAddr is beside runner.DemoStatusAddr.
-	demoPaperStatusAddr = "127.0.0.1:5482"
+	// demoPaperStatusAddr is below the addresses profiles.FreeStatusAddr
+	// hands out (5480, then 5482 up; 5481 is runner.DemoStatusAddr).
+	demoPaperStatusAddr = "127.0.0.1:5479"
 )
 
 // demoProfiles are the demo's profiles, live first.
