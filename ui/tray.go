@@ -53,8 +53,9 @@ type trayOptions struct {
 	// runs it on the caller's goroutine, so tests pass a serialising one.
 	Do func(func())
 	// Problem, when not "", is why this profile does not start (another
-	// copy runs it; it collides with another profile). Several profiles only.
-	Problem string
+	// copy runs it; it collides with another profile), and ProblemLine
+	// says it in a few words for the menu. Several profiles only.
+	Problem, ProblemLine string
 }
 
 // trayApp is the tray icon, its menu and the windows. Its fields are owned

@@ -20,6 +20,9 @@ func stoppedStatus(reason string) runner.Status {
 // startBackend runs the runner (or the demo) off the UI goroutine and
 // attaches it when it is up.
 func (t *trayApp) startBackend() {
+	if t.inShell() && !t.shell.apart(t) {
+		return // its section says with whom it clashes
+	}
 	start, opts := t.o.Start, BackendOptions{Config: t.o.Config, Paths: t.o.Paths}
 	if t.o.Demo {
 		start = t.o.StartDemo
@@ -40,7 +43,7 @@ func (t *trayApp) startBackend() {
 				var running *runner.AlreadyRunningError
 				if t.inShell() && errors.As(err, &running) {
 					// One of several: its section says so; the others run.
-					t.o.Problem = alreadyRunningText(running)
+					t.o.Problem, t.o.ProblemLine = alreadyRunningText(running), lineOtherCopy
 				}
 				t.apply(stoppedStatus(capitalise(err.Error())), nil)
 			})

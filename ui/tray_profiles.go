@@ -39,6 +39,20 @@ type pickedProfile struct {
 	Config   config.Config
 	Warnings []string
 	Problem  string // why it does not start ("" = it starts)
+	// ProblemLine says it in a few words, for the menu.
+	ProblemLine string
+}
+
+// A profile that does not start says why in its menu section, in a few
+// words; the status window has the whole sentence.
+const (
+	lineOtherCopy = "Another copy of ibkr-tray runs it"
+	lineClash     = "It clashes with another profile: Status… says how"
+)
+
+// clashText is CheckApart's sentences as one profile's problem.
+func clashText(s []string) string {
+	return strings.Join(s, " ") + " It does not start until that is changed in Settings."
 }
 
 // pickProfiles opens each named profile's settings and decides which
@@ -59,9 +73,9 @@ func pickProfiles(names []string, otherCopy func(config.Paths) string) ([]picked
 		}
 		p := pickedProfile{Paths: paths, Config: cfg, Warnings: warnings}
 		if msg := otherCopy(paths); msg != "" {
-			p.Problem = msg
+			p.Problem, p.ProblemLine = msg, lineOtherCopy
 		} else if s := checkApart(append(slices.Clone(apart), profiles.Profile{Paths: paths, Config: cfg})); len(s) > 0 {
-			p.Problem = strings.Join(s, " ") + " It does not start until that is changed in Settings."
+			p.Problem, p.ProblemLine = clashText(s), lineClash
 		} else {
 			apart = append(apart, profiles.Profile{Paths: paths, Config: cfg})
 		}
@@ -109,7 +123,8 @@ func profileTray(ctx context.Context, a fyne.App, p pickedProfile, demo bool, lo
 		Paths: p.Paths, Config: p.Config, Demo: demo, Deps: defaultDeps(p.Config.SecretsFile),
 		// One entry starts them all: ibkr-tray with no --profile.
 		Autostart: autostart.Entry{Profile: config.DefaultProfile},
-		Log:       log.With("profile", p.Paths.Profile), NoTray: noTray, Problem: p.Problem,
+		Log:       log.With("profile", p.Paths.Profile), NoTray: noTray,
+		Problem: p.Problem, ProblemLine: p.ProblemLine,
 	})
 }
 
@@ -169,7 +184,11 @@ func pickDemo() ([]pickedProfile, error) {
 		}
 		cfg := config.Default()
 		cfg.StatusAddr = demoOptions(BackendOptions{Paths: paths}).StatusAddr
-		out = append(out, pickedProfile{Paths: paths, Config: cfg, Problem: otherCopy(paths, false)})
+		p := pickedProfile{Paths: paths, Config: cfg, Problem: otherCopy(paths, false)}
+		if p.Problem != "" {
+			p.ProblemLine = lineOtherCopy
+		}
+		out = append(out, p)
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/systray"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
+	"github.com/ibkr-tray/ibkr-tray/ui/profiles"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
@@ -32,8 +33,9 @@ type profileMenu struct {
 	Status   runner.Status
 	NotSetUp bool
 	// Problem, when not "", is why this profile did not start (another
-	// copy runs it, or it collides with another profile).
-	Problem string
+	// copy runs it, or it collides with another profile); ProblemLine
+	// says it in a few words.
+	Problem, ProblemLine string
 }
 
 // shellItem is a menu line and the profile it acts on (sharedItem: the
@@ -116,7 +118,11 @@ func shellMenuModel(ps []profileMenu, autostartInstalled bool) []shellItem {
 	for i, p := range ps {
 		add(i, menuItem{Label: sectionHeader(p)})
 		if p.Problem != "" {
-			add(i, menuItem{Label: firstSentence(p.Problem)})
+			line := p.ProblemLine
+			if line == "" {
+				line = firstSentence(p.Problem)
+			}
+			add(i, menuItem{Label: line})
 			add(i, menuItem{Label: labelStatus, Enabled: true, Action: ActStatus})
 			add(sharedItem, menuItem{})
 			continue
@@ -277,11 +283,39 @@ func (s *trayShell) startProfile(t *trayApp) {
 	}
 }
 
+// apart reports whether t may start beside the profiles that run (or
+// would): when it clashes with one (profiles.CheckApart), its section says
+// so and it does not start. Settings may have changed since the app
+// started, either way.
+func (s *trayShell) apart(t *trayApp) bool {
+	var others []profiles.Profile
+	for _, p := range s.profiles {
+		if p != t && p.o.Problem == "" {
+			others = append(others, profiles.Profile{Paths: p.o.Paths, Config: p.o.Config})
+		}
+	}
+	before := checkApart(others)
+	var mine []string
+	for _, c := range checkApart(append(others, profiles.Profile{Paths: t.o.Paths, Config: t.o.Config})) {
+		if !slices.Contains(before, c) {
+			mine = append(mine, c)
+		}
+	}
+	if len(mine) == 0 {
+		// Starting again: a lock another copy holds says so again.
+		t.o.Problem, t.o.ProblemLine = "", ""
+		return true
+	}
+	t.o.Problem, t.o.ProblemLine = clashText(mine), lineClash
+	t.apply(stoppedStatus(t.o.Problem), nil)
+	return false
+}
+
 // menus is each profile's part of the menu now.
 func (s *trayShell) menus() []profileMenu {
 	ps := make([]profileMenu, len(s.profiles))
 	for i, t := range s.profiles {
-		ps[i] = profileMenu{Name: t.o.Paths.Profile, Status: t.last, NotSetUp: t.notSetUp(), Problem: t.o.Problem}
+		ps[i] = profileMenu{Name: t.o.Paths.Profile, Status: t.last, NotSetUp: t.notSetUp(), Problem: t.o.Problem, ProblemLine: t.o.ProblemLine}
 	}
 	return ps
 }

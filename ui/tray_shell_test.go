@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -167,9 +168,11 @@ func newShellHarnessWith(t *testing.T, startErr map[string]error, names ...strin
 		h.trays, h.backends, h.notes = append(h.trays, tr), append(h.backends, fb), append(h.notes, notes)
 		return tr
 	}
-	for _, name := range names {
+	for i, name := range names {
 		cfg := config.Default()
 		cfg.GatewayDir = "/home/ann/clientportal-" + name
+		cfg.StatusAddr = "127.0.0.1:" + strconv.Itoa(5490+i)
+		cfg.Port = 5000 + i
 		saveProfile(t, name, cfg)
 		profile(name, cfg)
 	}
@@ -420,6 +423,41 @@ func TestShellProfileRunByAnotherCopySaysSoAndTheOtherRuns(t *testing.T) {
 	h := newShellHarnessWith(t, map[string]error{"paper": &runner.AlreadyRunningError{Profile: "paper", PID: 77}}, "live", "paper")
 	h.backends[0].set(authenticated())
 	want := "(live: Authenticated as U1234567)|Open gateway page|Restart gateway|Status…|-|" +
-		"(paper: Not started)|(ibkr-tray is already running for profile paper (pid 77).)|Status…|-|"
+		"(paper: Not started)|(" + lineOtherCopy + ")|Status…|-|"
 	eventually(t, "paper not started, live authenticated", func() bool { return strings.HasPrefix(h.menu(), want) })
+	var reason string
+	h.ui.do(func() { reason = h.trays[1].last.Gateway.Reason })
+	if !strings.Contains(reason, "already running for profile paper (pid 77)") {
+		t.Errorf("paper's status says %q; want the other copy's pid", reason)
+	}
+}
+
+func TestShellProfileThatClashesStaysStoppedUntilItsSettingsChange(t *testing.T) {
+	h := newShellHarness(t, "live", "paper")
+	h.backends[0].set(authenticated())
+	h.backends[1].set(authenticated())
+	eventually(t, "both authenticated", func() bool { return strings.Count(h.menu(), ": Authenticated as U1234567)") == 2 })
+	paper := h.trays[1]
+	setPort := func(port int) {
+		h.ui.do(func() {
+			c := paper.o.Config
+			c.Port = port
+			if err := paper.saveSettings(c, false); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	setPort(5000) // live's
+	clash := "(paper: Not started)|(" + lineClash + ")|Status…|-|"
+	eventually(t, "paper clashes with live", func() bool { return strings.Contains(h.menu(), clash) })
+	var reason string
+	h.ui.do(func() { reason = paper.last.Gateway.Reason })
+	if !strings.Contains(reason, "port 5000") || !strings.Contains(reason, `"live"`) {
+		t.Errorf("paper's status says %q; want the clash with live on port 5000", reason)
+	}
+	if m := h.menu(); !strings.HasPrefix(m, "(live: Authenticated as U1234567)|") {
+		t.Errorf("live's section with paper's clash: %s", m)
+	}
+	setPort(5002)
+	eventually(t, "paper runs again", func() bool { return strings.Contains(h.menu(), "(paper: Authenticated as U1234567)|") })
 }
