@@ -3,6 +3,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/godbus/dbus/v5"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
@@ -176,6 +179,7 @@ func TestTrayEndToEndWithTwoProfiles(t *testing.T) {
 	t.Logf("start to both authenticated: %v", time.Since(began).Round(time.Millisecond))
 	waitToolTip(t, item, "ibkr-tray\nlive: Authenticated ("+live.account+")\npaper: Authenticated ("+paper.account+")")
 	waitStatus(t, item, sniActive)
+	okIcon := iconPixels(t, item)
 	var gateways []int
 	for _, p := range ps {
 		st := p.status(t)
@@ -209,6 +213,9 @@ func TestTrayEndToEndWithTwoProfiles(t *testing.T) {
 		t.Errorf("notification %q (urgency %d); want an urgent one naming live", need.Summary, need.Urgency)
 	}
 	waitStatus(t, item, sniNeedsAttention)
+	if bytes.Equal(iconPixels(t, item), okIcon) {
+		t.Error("the tray icon did not change with live needing a login")
+	}
 	waitToolTip(t, item, "ibkr-tray\nlive: Login needed\npaper: Authenticated ("+paper.account+")")
 	for _, n := range notes.All() {
 		if strings.HasPrefix(n.Summary, "paper") {
@@ -357,4 +364,21 @@ func TestTrayDemoShowsLiveAndPaperSideBySide(t *testing.T) {
 	case <-time.After(40 * time.Second):
 		t.Fatal("the demo did not exit within 40 s of Quit")
 	}
+}
+
+// iconPixels are the tray icon's first pixmap, as the tray host draws it.
+func iconPixels(t testing.TB, item desktoptest.Item) []byte {
+	t.Helper()
+	v, err := item.Property("IconPixmap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var px []struct {
+		W, H int32
+		Pix  []byte
+	}
+	if err := dbus.Store([]any{v.Value()}, &px); err != nil || len(px) == 0 {
+		t.Fatalf("icon pixmap %v: %v", v, err)
+	}
+	return px[0].Pix
 }

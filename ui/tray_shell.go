@@ -363,6 +363,24 @@ func (s *trayShell) refresh() {
 			t.noTray.update(t)
 		}
 	}
+	s.tabIcons()
+}
+
+// tabIcons show each profile's state on its tab of the status window.
+func (s *trayShell) tabIcons() {
+	if s.tabs == nil || len(s.tabs.Items) != len(s.profiles) {
+		return
+	}
+	changed := false
+	for i, p := range s.menus() {
+		res := iconResource(iconForProfile(p), "")
+		if it := s.tabs.Items[i]; it.Icon != res {
+			it.Icon, changed = res, true
+		}
+	}
+	if changed {
+		s.tabs.Refresh()
+	}
 }
 
 func (s *trayShell) fyneMenu(items []shellItem) *fyne.Menu {
@@ -412,7 +430,7 @@ func (s *trayShell) showStatus(t *trayApp) {
 		for _, p := range s.profiles {
 			p.status = p.newStatus()
 			p.statusWin = w
-			s.tabs.Append(container.NewTabItem(p.o.Paths.Profile, p.status.content))
+			s.tabs.Append(container.NewTabItemWithIcon(p.o.Paths.Profile, nil, p.status.content))
 		}
 		first := s.profiles[0]
 		if s.noTray != "" {
@@ -424,6 +442,7 @@ func (s *trayShell) showStatus(t *trayApp) {
 			w.SetCloseIntercept(s.closeStatus)
 		}
 		s.statusWin = w
+		s.tabIcons()
 	}
 	for i, p := range s.profiles {
 		p.statusVisible.Store(true)

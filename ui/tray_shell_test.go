@@ -335,6 +335,11 @@ func TestShellStatusWindowHasATabPerProfile(t *testing.T) {
 	if strings.Join(tabs, ",") != "live,paper" || selected != "paper" {
 		t.Errorf("tabs %v, selected %q; want live,paper with paper selected", tabs, selected)
 	}
+	var icon fyne.Resource
+	h.ui.do(func() { icon = h.shell.tabs.Items[1].Icon })
+	if icon != iconResource(IconAttention, "") {
+		t.Errorf("paper's tab icon %v, want the attention icon", icon)
+	}
 	var title string
 	h.ui.do(func() { title = h.trays[1].status.title.Text })
 	if title != statusLine(noCredentials()) {
