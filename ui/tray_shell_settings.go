@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
+	"github.com/ibkr-tray/ibkr-tray/ui/autostart"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/profiles"
 )
@@ -193,6 +194,11 @@ func (ss *shellSettings) renameTo(t *trayApp, name string) {
 		ss.s.do(func() {
 			if err == nil {
 				t.o.Paths = paths
+				// profiles.Rename moved the start-at-login entry too.
+				if e, ok := t.o.Autostart.(autostart.Entry); ok && e.Profile == old {
+					e.Profile = name
+					t.o.Autostart = e
+				}
 			}
 			ss.s.regroup(ss.s.profiles)
 			if ran {

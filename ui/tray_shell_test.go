@@ -466,3 +466,32 @@ func TestShellProfileThatClashesStaysStoppedUntilItsSettingsChange(t *testing.T)
 	setPort(5002)
 	eventually(t, "paper runs again", func() bool { return strings.Contains(h.menu(), "(paper: Authenticated as U1234567)|") })
 }
+
+func TestSettingsRenamesAProfileAndRunsItUnderItsNewName(t *testing.T) {
+	h := newShellHarness(t, "live", "paper")
+	h.backends[1].set(authenticated())
+	eventually(t, "paper authenticated", func() bool { return strings.Contains(h.menu(), "(paper: Authenticated as U1234567)|") })
+	paper := h.trays[1]
+	h.ui.do(paper.showSettings)
+	var ss *shellSettings
+	h.ui.do(func() { ss = h.shell.settings; ss.renameTo(paper, "paper2") })
+	eventually(t, "renamed", func() bool { return strings.Contains(h.menu(), "(paper2: Authenticated as U1234567)|") })
+	var options []string
+	var selected string
+	h.ui.do(func() { options, selected = ss.picker.Options, ss.picker.Selected })
+	if strings.Join(options, ",") != "live,paper2" || selected != "paper2" {
+		t.Errorf("picker %v on %q after the rename; want live,paper2 on paper2", options, selected)
+	}
+	old, _ := config.PathsFor("paper")
+	renamed, _ := config.PathsFor("paper2")
+	if _, err := os.Stat(old.ConfigFile); !os.IsNotExist(err) {
+		t.Errorf("the old settings file: %v", err)
+	}
+	if _, err := os.Stat(renamed.ConfigFile); err != nil {
+		t.Errorf("the new settings file: %v", err)
+	}
+	h.backends[1].set(noCredentials())
+	eventually(t, "the notification names paper2", func() bool {
+		return strings.Join(h.notes[1].titles(), ",") == "paper2: IBKR login needed"
+	})
+}
