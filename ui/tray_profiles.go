@@ -48,6 +48,8 @@ type pickedProfile struct {
 const (
 	lineOtherCopy = "Another copy of ibkr-tray runs it"
 	lineClash     = "It clashes with another profile: Status… says how"
+	// lineUnreadable: its settings file is not valid.
+	lineUnreadable = "Its settings file cannot be read: Status… says why"
 )
 
 // clashText is CheckApart's sentences as one profile's problem.
@@ -57,8 +59,8 @@ func clashText(s []string) string {
 
 // pickProfiles opens each named profile's settings and decides which
 // start: one whose lock another copy holds, or that collides with a
-// profile before it, stays stopped and says why. An unreadable settings
-// file or a bad name is an error.
+// profile before it, or whose settings file cannot be read, stays stopped
+// and says why. A bad name is an error.
 func pickProfiles(names []string, otherCopy func(config.Paths) string) ([]pickedProfile, error) {
 	var out []pickedProfile
 	var apart []profiles.Profile
@@ -68,11 +70,11 @@ func pickProfiles(names []string, otherCopy func(config.Paths) string) ([]picked
 			return nil, err
 		}
 		cfg, warnings, err := config.Open(paths.ConfigFile)
-		if err != nil {
-			return nil, fmt.Errorf("profile %s: %w", name, err)
-		}
 		p := pickedProfile{Paths: paths, Config: cfg, Warnings: warnings}
-		if msg := otherCopy(paths); msg != "" {
+		if err != nil { // the others run; this one says why it does not
+			p.Config = config.Default()
+			p.Problem, p.ProblemLine = sentence(capitalise(err.Error())), lineUnreadable
+		} else if msg := otherCopy(paths); msg != "" {
 			p.Problem, p.ProblemLine = msg, lineOtherCopy
 		} else if s := checkApart(append(slices.Clone(apart), profiles.Profile{Paths: paths, Config: cfg})); len(s) > 0 {
 			p.Problem, p.ProblemLine = clashText(s), lineClash

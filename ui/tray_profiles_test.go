@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -77,5 +78,15 @@ func TestPickProfilesKeepsACollidingOrRunningProfileStopped(t *testing.T) {
 	}
 	if _, err := pickProfiles([]string{"no/such"}, other); err == nil {
 		t.Error("a bad profile name was accepted")
+	}
+	broken, _ := config.PathsFor("broken")
+	// A folder where the file should be: it cannot be read (a file that
+	// is not JSON is put aside and the defaults used, with a warning).
+	if err := os.MkdirAll(broken.ConfigFile, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ps, err = pickProfiles([]string{"live", "broken"}, other)
+	if err != nil || ps[0].Problem != "" || ps[1].ProblemLine != lineUnreadable || ps[1].Problem == "" {
+		t.Errorf("with a broken settings file: %+v (err %v); want live to run and broken to say why not", ps, err)
 	}
 }
