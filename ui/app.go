@@ -41,10 +41,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer gateway.StopOnPanic() // a panic on the UI goroutine leaves no gateway behind
 	fs := flag.NewFlagSet("ibkr-tray", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	profile := fs.String("profile", config.DefaultProfile, "the settings `profile` to use (one gateway and login each)")
+	var picked profileFlag
+	fs.Var(&picked, "profile", "the settings `profile` to use (one gateway and login each); repeat it to run several side by side (default: every profile)")
 	demo := fs.Bool("demo", false, "run the built-in simulator as the gateway, with a demo user and a fault every minute or so")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: ibkr-tray [--profile NAME] [--demo]")
+		fmt.Fprintln(stderr, "Usage: ibkr-tray [--profile NAME]... [--demo]")
 		fmt.Fprintln(stderr, "       ibkr-tray COMMAND [flags]")
 		fmt.Fprintln(stderr, "\nStarts the tray app: it runs the IBKR Client Portal Gateway and keeps you logged in.")
 		fmt.Fprintln(stderr, "\nFlags:")
@@ -62,7 +63,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	paths, err := config.PathsFor(*profile)
+	names, err := profilesToRun(picked, *demo)
+	if err != nil {
+		fmt.Fprintln(stderr, "ibkr-tray:", err)
+		return 2
+	}
+	if len(names) > 1 && hasDisplay() {
+		return runSeveral(names, *demo, log, stdout, stderr)
+	}
+	paths, err := config.PathsFor(names[0])
 	if err != nil {
 		fmt.Fprintln(stderr, "ibkr-tray:", err)
 		return 2
@@ -116,10 +125,57 @@ func run(args []string, stdout, stderr io.Writer) int {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
 	}()
-	t.setup()
-	a.Lifecycle().SetOnStarted(t.start)
+	// A shell of one: Settings can add a profile, which then runs beside.
+	s := newTrayShell(a, []*trayApp{t})
+	if !*demo {
+		s.newProfile = addedProfile(ctx, a, log, noTray)
+	}
+	s.setup()
+	a.Lifecycle().SetOnStarted(s.start)
 	a.Run()
-	return t.shutdown()
+	return s.shutdown(stopTimeout)
+}
+
+// profilesToRun are the profiles this start runs: those named with
+// --profile, else every profile there is (the default alone when there
+// are none; with --demo, the demo's two, or one in a terminal).
+func profilesToRun(picked []string, demo bool) ([]string, error) {
+	switch {
+	case demo && hasDisplay(): // live and paper side by side
+		return demoProfiles(), nil
+	case demo: // the terminal demo: one
+		return []string{config.DefaultProfile}, nil
+	case len(picked) > 0:
+		return picked, nil
+	}
+	names, err := listProfiles()
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return []string{config.DefaultProfile}, nil
+	}
+	return names, nil
+}
+
+// runSeveral runs several profiles in one tray. A profile another copy
+// runs, or one that collides with another, shows why in its section.
+func runSeveral(names []string, demo bool, log *slog.Logger, stdout, stderr io.Writer) int {
+	installQuietFyneLog(stderr)
+	var ps []pickedProfile
+	var err error
+	if demo {
+		ps, err = pickDemo()
+	} else {
+		ps, err = pickProfiles(names, func(p config.Paths) string { return otherCopy(p, false) })
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "ibkr-tray:", err)
+		return 1
+	}
+	ctx, cancel := gateway.NotifyStop(context.Background(), stderr)
+	defer cancel()
+	return runProfiles(ctx, ps, demo, log, stdout, stderr)
 }
 
 // demoBanner is the demo's first line: where to look and how to stop.

@@ -22,7 +22,8 @@ func TestMainFlags(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{"help", []string{"-h"}, 0, "Usage: ibkr-tray [--profile NAME] [--demo]"},
+		{"help", []string{"-h"}, 0, "Usage: ibkr-tray [--profile NAME]... [--demo]"},
+		{"help says --profile repeats", []string{"-h"}, 0, "repeat it to run several side by side"},
 		{"unknown flag", []string{"--nope"}, 2, "flag provided but not defined"},
 		{"stray argument", []string{"status"}, 2, `unexpected argument "status"`},
 		{"bad profile name", []string{"--profile", "../x"}, 2, "may only use letters"},

@@ -103,9 +103,10 @@ func startRunner(ctx context.Context, o BackendOptions) (Started, error) {
 	return Started{Backend: runnerBackend{r}, Done: done}, nil
 }
 
-// startDemo runs the demo backend (it takes the demo profile's own lock).
+// startDemo runs the demo backend (it takes the demo profile's own lock):
+// the side-by-side demo's live or paper user by the profile's name.
 func startDemo(ctx context.Context, o BackendOptions) (Started, error) {
-	r, done, err := runner.StartDemo(ctx, runner.DemoOptions{Browser: o.Config.Browser, VisibleBrowser: o.Config.VisibleBrowser})
+	r, done, err := runner.StartDemo(ctx, demoOptions(o))
 	if err != nil {
 		return Started{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -146,6 +147,9 @@ func waitForFile(path string, d time.Duration) bool {
 	}
 }
 
+// childArgsEnv holds the real child's command-line flags, space-separated.
+const childArgsEnv = "IBKR_TRAY_E2E_ARGS"
+
 // realChild runs the app as a user starts it (Main: settings file, real
 // runner, real keyring), and adds only the window reports and captures.
 func realChild() int {
@@ -154,7 +158,7 @@ func realChild() int {
 		t.o.OnShow = func(w string) { say("SHOWN %s", w) }
 		go serveCommands(t, nil, say)
 	}
-	code := Main(nil)
+	code := Main(strings.Fields(os.Getenv(childArgsEnv)))
 	say("EXIT %d", code)
 	return code
 }
@@ -190,9 +194,16 @@ func painted(img image.Image) bool {
 	return false
 }
 
+// capturedMenu is the window the last "menu" capture showed. UI goroutine.
+var capturedMenu fyne.Window
+
 // showForCapture shows a window to capture (UI goroutine). "menu" shows
 // the tray menu as Fyne draws a menu: no tray host runs under Xvfb.
 func (t *trayApp) showForCapture(which string) (fyne.Window, error) {
+	if capturedMenu != nil { // it would hide what is captured next
+		capturedMenu.Close()
+		capturedMenu = nil
+	}
 	switch which {
 	case "status":
 		t.showStatus()
@@ -202,10 +213,15 @@ func (t *trayApp) showForCapture(which string) (fyne.Window, error) {
 		return t.settings, nil
 	case "menu":
 		w := t.app.NewWindow("ibkr-tray menu")
-		m := widget.NewMenu(t.menu)
+		menu := t.menu
+		if t.inShell() {
+			menu = t.shell.menu
+		}
+		m := widget.NewMenu(menu)
 		w.SetContent(m)
 		w.Resize(m.MinSize())
 		w.Show()
+		capturedMenu = w
 		return w, nil
 	}
 	return nil, fmt.Errorf("no window %q", which)

@@ -174,9 +174,12 @@ func (t *trayApp) updatePopup(st runner.Status) {
 	}
 	t.popup.show(st, t.o.Now())
 	t.popupCounting.Store(t.popup.counting())
+	if t.inShell() { // several profiles: say whose
+		t.popup.title.SetText(t.named(t.popup.title.Text))
+	}
 	if cause != t.popupCause {
 		t.popupCause = cause
-		t.popupWin.SetTitle(textFor(cause).Title)
+		t.popupWin.SetTitle(t.named(textFor(cause).Title))
 		t.popupWin.Resize(t.popup.fit())
 	}
 	if !t.popupOpen {

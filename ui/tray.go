@@ -52,6 +52,10 @@ type trayOptions struct {
 	// Do runs a func on the UI goroutine (fyne.Do). Fyne's test driver
 	// runs it on the caller's goroutine, so tests pass a serialising one.
 	Do func(func())
+	// Problem, when not "", is why this profile does not start (another
+	// copy runs it; it collides with another profile), and ProblemLine
+	// says it in a few words for the menu. Several profiles only.
+	Problem, ProblemLine string
 }
 
 // trayApp is the tray icon, its menu and the windows. Its fields are owned
@@ -104,6 +108,13 @@ type trayApp struct {
 	// change of the saved settings; the demo's own credential store.
 	settingsView *settingsView
 	demoStore    secrets.Store
+
+	// shell, when not nil, holds every profile of this process; with
+	// several it owns the tray icon, menu and status window. UI goroutine.
+	shell *trayShell
+	// prefix names the profile in notifications and popups ("live: ");
+	// nil with one profile. Read by the watch goroutine.
+	prefix atomic.Pointer[string]
 }
 
 func newTrayApp(ctx context.Context, a fyne.App, o trayOptions) *trayApp {
@@ -168,6 +179,12 @@ func (t *trayApp) start() {
 func (t *trayApp) apply(st runner.Status, output []string) {
 	t.last, t.output = st, output
 	t.timeline.Observe(st, t.o.Now())
+	if t.inShell() {
+		t.shell.refresh()
+		t.refreshStatus()
+		t.updatePopup(st)
+		return
+	}
 	t.rebuildMenu()
 	if s := iconFor(st); s != t.lastIcon {
 		t.lastIcon = s
@@ -199,6 +216,10 @@ func (t *trayApp) refreshStatus() {
 // click the host sends for an item of the old menu is lost ("systray
 // error: no menu item with ID 458").
 func (t *trayApp) rebuildMenu() {
+	if t.inShell() {
+		t.shell.refresh()
+		return
+	}
 	installed := t.o.Autostart != nil && t.o.Autostart.Installed()
 	items := menuModelFor(t.last, menuContext{Autostart: installed, NotSetUp: t.notSetUp()})
 	if t.menu == nil || !slices.Equal(items, t.menuItems) {
@@ -305,6 +326,19 @@ func (t *trayApp) logout() {
 	if t.backend != nil {
 		t.backend.Logout()
 	}
+}
+
+// inShell reports whether this is one of several profiles: the shell owns
+// the tray icon, menu and status window. UI goroutine.
+func (t *trayApp) inShell() bool { return t.shell != nil && t.shell.several() }
+
+// named puts the profile's name before a title when there are several
+// ("live: IBKR login needed"). Any goroutine.
+func (t *trayApp) named(title string) string {
+	if p := t.prefix.Load(); p != nil {
+		return *p + title
+	}
+	return title
 }
 
 // notSetUp reports whether there is nothing to run yet: no gateway folder

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
@@ -19,6 +20,9 @@ func stoppedStatus(reason string) runner.Status {
 // startBackend runs the runner (or the demo) off the UI goroutine and
 // attaches it when it is up.
 func (t *trayApp) startBackend() {
+	if t.inShell() && !t.shell.apart(t) {
+		return // its section says with whom it clashes
+	}
 	start, opts := t.o.Start, BackendOptions{Config: t.o.Config, Paths: t.o.Paths}
 	if t.o.Demo {
 		start = t.o.StartDemo
@@ -36,6 +40,11 @@ func (t *trayApp) startBackend() {
 			cancel()
 			t.o.Do(func() {
 				t.o.Log.Error("the gateway could not be started", "err", err)
+				var running *runner.AlreadyRunningError
+				if t.inShell() && errors.As(err, &running) {
+					// One of several: its section says so; the others run.
+					t.o.Problem, t.o.ProblemLine = alreadyRunningText(running), lineOtherCopy
+				}
 				t.apply(stoppedStatus(capitalise(err.Error())), nil)
 			})
 			return
@@ -139,6 +148,7 @@ func (t *trayApp) queue(ns []Notification) {
 		if !on && !n.Withdraw { // one shown before they were turned off still goes
 			continue
 		}
+		n.Title = t.named(n.Title)
 		select {
 		case t.notes <- n:
 		default:

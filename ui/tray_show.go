@@ -9,12 +9,21 @@ import (
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 )
 
+// newStatus makes this profile's status view.
+func (t *trayApp) newStatus() *statusView {
+	return newStatusView(statusActions{
+		Login: t.login, Logout: t.logout, Restart: t.restart,
+		OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount, Do: t.do,
+	})
+}
+
 func (t *trayApp) showStatus() {
+	if t.inShell() { // one window, a tab per profile
+		t.shell.showStatus(t)
+		return
+	}
 	if t.statusWin == nil {
-		t.status = newStatusView(statusActions{
-			Login: t.login, Logout: t.logout, Restart: t.restart,
-			OpenLogFolder: t.openLogFolder, SelectAccount: t.selectAccount, Do: t.do,
-		})
+		t.status = t.newStatus()
 		t.statusWin = t.app.NewWindow("ibkr-tray status")
 		t.statusWin.Resize(fyne.NewSize(560, 760))
 		if t.o.NoTray != "" {
@@ -35,6 +44,10 @@ func (t *trayApp) showStatus() {
 
 // closeStatus closes the status window; the next showStatus makes a new one.
 func (t *trayApp) closeStatus() {
+	if t.inShell() {
+		t.shell.closeStatus()
+		return
+	}
 	t.statusVisible.Store(false)
 	t.statusWin.Close()
 	t.statusWin, t.status = nil, nil
@@ -53,6 +66,10 @@ func (t *trayApp) showError(err error) {
 // showSettings opens the settings window (one at a time: a second open
 // brings it forward, showing what is saved now).
 func (t *trayApp) showSettings() {
+	if t.shell != nil { // with the profile picker, Add, Rename, Remove
+		t.shell.showSettings(t)
+		return
+	}
 	if t.settings != nil {
 		t.settingsView.reload(t.savedSettings())
 		t.settings.Show()
@@ -60,6 +77,21 @@ func (t *trayApp) showSettings() {
 		return
 	}
 	w := t.app.NewWindow("ibkr-tray settings")
+	v := t.newSettings(w)
+	w.SetContent(v.content)
+	w.Resize(v.settingsWindowSize())
+	w.SetOnClosed(func() {
+		v.closed()
+		t.settings, t.settingsView = nil, nil
+	})
+	t.settings, t.settingsView = w, v
+	v.storedShown = v.loadStored()
+	w.Show()
+	t.shown("settings")
+}
+
+// newSettings makes this profile's settings view for window w.
+func (t *trayApp) newSettings(w fyne.Window) *settingsView {
 	cfg, installed := t.savedSettings()
 	deps := t.o.Deps
 	if t.o.Demo {
@@ -71,16 +103,7 @@ func (t *trayApp) showSettings() {
 	if t.o.Demo {
 		v.demo()
 	}
-	w.SetContent(v.content)
-	w.Resize(v.settingsWindowSize())
-	w.SetOnClosed(func() {
-		v.closed()
-		t.settings, t.settingsView = nil, nil
-	})
-	t.settings, t.settingsView = w, v
-	v.storedShown = v.loadStored()
-	w.Show()
-	t.shown("settings")
+	return v
 }
 
 func (t *trayApp) shown(window string) {
