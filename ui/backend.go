@@ -2,7 +2,7 @@ package ui
 
 import (
 	"context"
-	"errors"
+	"log/slog"
 
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
@@ -40,25 +40,17 @@ type Backend interface {
 	ApproveOnDemoPhone() error
 }
 
-// runnerBackend is the runner as the tray's Backend.
-type runnerBackend struct{ *runner.Runner }
-
-// demoPhone is the runner's demo phone (runner.Runner gains it with the
-// IB Key demo user).
-type demoPhone interface{ ApproveOnDemoPhone() error }
-
-// ApproveOnDemoPhone reaches the runner's demo phone, when it has one.
-func (r runnerBackend) ApproveOnDemoPhone() error {
-	if p, ok := any(r.Runner).(demoPhone); ok {
-		return p.ApproveOnDemoPhone()
-	}
-	return errors.New("this demo has no phone to approve on")
-}
+// The runner is the tray's Backend (its ApproveOnDemoPhone is an error
+// outside the demo).
+var _ Backend = (*runner.Runner)(nil)
 
 // BackendOptions is what the tray hands to StartBackend and StartDemo.
 type BackendOptions struct {
 	Config config.Config
 	Paths  config.Paths
+	// Log is the profile's logger: with several profiles its lines say
+	// which one (nil: slog.Default()).
+	Log *slog.Logger
 }
 
 // Started is a running backend. Done closes when it has stopped, after the
@@ -85,7 +77,7 @@ func startRunner(ctx context.Context, o BackendOptions) (Started, error) {
 	if err != nil {
 		return Started{}, err
 	}
-	r, err := runner.New(runner.Options{Config: o.Config, Paths: o.Paths})
+	r, err := runner.New(runner.Options{Config: o.Config, Paths: o.Paths, Logger: o.Log})
 	if err != nil {
 		lock.Release()
 		return Started{}, err
@@ -100,7 +92,7 @@ func startRunner(ctx context.Context, o BackendOptions) (Started, error) {
 		lock.Release()
 		close(done)
 	}()
-	return Started{Backend: runnerBackend{r}, Done: done}, nil
+	return Started{Backend: r, Done: done}, nil
 }
 
 // startDemo runs the demo backend (it takes the demo profile's own lock):
@@ -110,8 +102,8 @@ func startDemo(ctx context.Context, o BackendOptions) (Started, error) {
 	if err != nil {
 		return Started{}, err
 	}
-	return Started{Backend: runnerBackend{r}, Done: done}, nil
+	return Started{Backend: r, Done: done}, nil
 }
 
 // The runner applies settings the tray saves without a restart.
-var _ reconfigurer = runnerBackend{}
+var _ reconfigurer = (*runner.Runner)(nil)

@@ -23,7 +23,7 @@ func (t *trayApp) startBackend() {
 	if t.inShell() && !t.shell.apart(t) {
 		return // its section says with whom it clashes
 	}
-	start, opts := t.o.Start, BackendOptions{Config: t.o.Config, Paths: t.o.Paths}
+	start, opts := t.o.Start, BackendOptions{Config: t.o.Config, Paths: t.o.Paths, Log: t.o.Log}
 	if t.o.Demo {
 		start = t.o.StartDemo
 	}

@@ -165,7 +165,7 @@ func demoProfiles() []string { return []string{demoLive, demoPaper} }
 // demoOptions are the runner's demo options for a profile: the two of the
 // side-by-side demo by name, else the one demo of old (headless).
 func demoOptions(o BackendOptions) runner.DemoOptions {
-	d := runner.DemoOptions{Browser: o.Config.Browser, VisibleBrowser: o.Config.VisibleBrowser}
+	d := runner.DemoOptions{Browser: o.Config.Browser, VisibleBrowser: o.Config.VisibleBrowser, Logger: o.Log}
 	switch o.Paths.Profile {
 	case demoLive:
 		d.Kind, d.Profile, d.StatusAddr = runner.DemoIBKey, demoLive, runner.DemoStatusAddr

@@ -193,7 +193,7 @@ func NewDemo(o DemoOptions) (r *Runner, cleanup func(), err error) {
 		inj := FaultInjector{SimURL: simURL, Every: every, Faults: faults, Logger: log}
 		r.background = append(r.background, inj.Run)
 	}
-	log.Info("demo: the gateway is the built-in simulator", "user", creds.Username, "kind", o.Kind, "profile", profile, "faultEvery", every)
+	log.Info("demo: the gateway is the built-in simulator", "user", creds.Username, "kind", o.Kind, "faultEvery", every)
 
 	var once sync.Once
 	cleanup = func() {
