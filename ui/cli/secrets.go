@@ -228,7 +228,7 @@ func secretsCheck(ctx context.Context, store secrets.Store, profile string, sio 
 	fmt.Fprintf(sio.out, "  username:     %s\n", describeStored(c.Username))
 	fmt.Fprintf(sio.out, "  password:     %s\n", describeStored(c.Password))
 	if c.TOTPSecret == "" {
-		fmt.Fprintln(sio.out, "  TOTP secret:  none (fine for paper users and users without the authenticator app)")
+		fmt.Fprintln(sio.out, "  TOTP secret:  none (fine for paper users, and for IB Key: the login then asks you to tap Approve in IBKR Mobile)")
 		return nil
 	}
 	fmt.Fprintf(sio.out, "  TOTP secret:  %s\n", describeStored(c.TOTPSecret))
