@@ -51,18 +51,7 @@ func (p *profileWorld) fault(t testing.TB, name string) {
 // logged in. No default profile exists: the app runs them all.
 func newProfilesWorld(t testing.TB, display, busAddr string, names []string, paper []bool) ([]*profileWorld, []string) {
 	t.Helper()
-	home, err := os.MkdirTemp("", "ibkr-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(home) })
-	dir := func(name string) string {
-		d := filepath.Join(home, name)
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	home, dir := shortHome(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -244,21 +233,7 @@ func TestTrayEndToEndWithTwoProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	quit, ok := m.Find(labelQuitAndStopAll)
-	if !ok {
-		t.Fatalf("no %q in %s", labelQuitAndStopAll, m.Lines())
-	}
-	if err := item.Click(quit.ID); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-c.exit:
-		if err != nil {
-			t.Errorf("the tray app exited with %v after Quit", err)
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("the tray app did not exit within 40 s of Quit")
-	}
+	quitAll(t, item, m, c, "the tray app")
 	for _, pid := range gateways {
 		if desktoptest.Alive(pid) {
 			t.Errorf("gateway process %d (%s) is still running after Quit", pid, desktoptest.CommandLine(pid))
@@ -349,21 +324,7 @@ func TestTrayDemoShowsLiveAndPaperSideBySide(t *testing.T) {
 	if m, err = item.Menu(); err != nil {
 		t.Fatal(err)
 	}
-	quit, ok := m.Find(labelQuitAndStopAll)
-	if !ok {
-		t.Fatalf("no %q in %s", labelQuitAndStopAll, m.Lines())
-	}
-	if err := item.Click(quit.ID); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-c.exit:
-		if err != nil {
-			t.Errorf("the demo exited with %v after Quit", err)
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("the demo did not exit within 40 s of Quit")
-	}
+	quitAll(t, item, m, c, "the demo")
 }
 
 // iconPixels are the tray icon's first pixmap, as the tray host draws it.
@@ -381,4 +342,25 @@ func iconPixels(t testing.TB, item desktoptest.Item) []byte {
 		t.Fatalf("icon pixmap %v: %v", v, err)
 	}
 	return px[0].Pix
+}
+
+// quitAll clicks "Quit and stop the gateways" in menu m and waits for the
+// app (who) to exit cleanly.
+func quitAll(t *testing.T, item desktoptest.Item, m desktoptest.MenuNode, c *child, who string) {
+	t.Helper()
+	quit, ok := m.Find(labelQuitAndStopAll)
+	if !ok {
+		t.Fatalf("no %q in %s", labelQuitAndStopAll, m.Lines())
+	}
+	if err := item.Click(quit.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-c.exit:
+		if err != nil {
+			t.Errorf("%s exited with %v after Quit", who, err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatalf("%s did not exit within 40 s of Quit", who)
+	}
 }

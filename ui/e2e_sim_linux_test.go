@@ -48,22 +48,29 @@ type worldOptions struct {
 	ibkey         bool // simUser has only IB Key (no TOTP secret stored)
 }
 
-func newTrayWorld(t testing.TB, display, busAddr string, o worldOptions) *trayWorld {
+// shortHome makes a home folder for one test world, removed after it, and
+// a func that makes a 0700 folder in it. A short path rather than
+// t.TempDir(): Chromium's socket path, under TMPDIR, must stay under 108
+// bytes, and the screenshots show paths.
+func shortHome(t testing.TB) (home string, dir func(name string) string) {
 	t.Helper()
-	// A short home rather than t.TempDir(): Chromium's socket path, under
-	// TMPDIR, must stay under 108 bytes, and the screenshots show paths.
 	home, err := os.MkdirTemp("", "ibkr-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(home) })
-	dir := func(name string) string {
+	return home, func(name string) string {
 		d := filepath.Join(home, name)
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
 		return d
 	}
+}
+
+func newTrayWorld(t testing.TB, display, busAddr string, o worldOptions) *trayWorld {
+	t.Helper()
+	home, dir := shortHome(t)
 	w := &trayWorld{dist: filepath.Join(home, "clientportal.gw"), opened: filepath.Join(home, "opened-urls")}
 
 	// The manual login and "Open gateway page" open the user's browser with
