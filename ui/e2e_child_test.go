@@ -71,6 +71,10 @@ func e2eChild() int {
 	cfg := config.Default()
 	cfg.GatewayDir = "/home/ann/clientportal.gw"
 	cfg.Paper = true
+	// As run does: Fyne logs through the standard logger, less its noise
+	// (fynelog.go), which TestQuitWithAFreshConfigFolderLogsNoPreferencesError
+	// checks.
+	installQuietFyneLog(os.Stderr)
 	a := newFyneApp()
 	tr := newTrayApp(ctx, a, trayOptions{
 		Paths:     testPaths, // shown in the settings window; nothing saves in this test
