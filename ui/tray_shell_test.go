@@ -495,3 +495,18 @@ func TestSettingsRenamesAProfileAndRunsItUnderItsNewName(t *testing.T) {
 		return strings.Join(h.notes[1].titles(), ",") == "paper2: IBKR login needed"
 	})
 }
+
+// Beside other profiles, the Welcome window says which profile it sets up.
+func TestShellWelcomeNamesItsProfile(t *testing.T) {
+	h := newShellHarness(t, "live", "paper")
+	h.ui.do(func() { h.trays[1].showWelcome() })
+	var titles []string
+	h.ui.do(func() {
+		for _, w := range fyne.CurrentApp().Driver().AllWindows() {
+			titles = append(titles, w.Title())
+		}
+	})
+	if !slices.Contains(titles, "paper: Welcome to ibkr-tray") {
+		t.Errorf("windows %q; want paper's Welcome named", titles)
+	}
+}

@@ -152,7 +152,7 @@ func (t *trayApp) saveSettings(c config.Config, startAtLogin bool) error {
 
 // showWelcome is the first-run window.
 func (t *trayApp) showWelcome() {
-	w := t.app.NewWindow("Welcome to ibkr-tray")
+	w := t.app.NewWindow(t.named("Welcome to ibkr-tray")) // "paper: Welcome…" beside other profiles
 	var v *welcomeView
 	v = newWelcomeView(func() {
 		pickFolder(w, func(dir string) { t.useGatewayDir(dir, v) })
