@@ -162,6 +162,11 @@ func (t *trayApp) updatePopup(st runner.Status) {
 		t.closePopup()
 		return
 	}
+	if !t.popupOpen && t.inShell() && t.shell.popupUpElsewhere(t) {
+		// One popup at a time: two would open centred on top of each
+		// other. This one comes up when that one goes (popupGone).
+		return
+	}
 	if t.popupWin == nil {
 		if textFor(cause).NoPopup {
 			return
@@ -198,11 +203,15 @@ func (t *trayApp) updatePopup(st runner.Status) {
 // has just destroyed, and the popup, centred on the screen, is often under
 // the pointer when the session comes back and it goes.
 func (t *trayApp) closePopup() {
-	if t.popupWin != nil && t.popupOpen {
+	wasOpen := t.popupWin != nil && t.popupOpen
+	if wasOpen {
 		t.popupWin.Hide()
 	}
 	t.popupOpen, t.popupCause = false, ""
 	t.popupCounting.Store(false)
+	if wasOpen && t.shell != nil {
+		t.shell.popupGone(t)
+	}
 }
 
 // tickPopup moves the popup's countdown to the clock's now. UI goroutine.

@@ -555,3 +555,24 @@ func (s *trayShell) shutdown(timeout time.Duration) int {
 		return 1
 	}
 }
+
+// popupUpElsewhere reports whether another profile's popup is on screen.
+// UI goroutine.
+func (s *trayShell) popupUpElsewhere(t *trayApp) bool {
+	for _, p := range s.profiles {
+		if p != t && p.popupOpen {
+			return true
+		}
+	}
+	return false
+}
+
+// popupGone lets the next profile that needs the user show its popup, now
+// that t's went. UI goroutine.
+func (s *trayShell) popupGone(t *trayApp) {
+	for _, p := range s.profiles {
+		if p != t && !p.popupOpen {
+			p.updatePopup(p.last)
+		}
+	}
+}

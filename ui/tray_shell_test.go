@@ -510,3 +510,42 @@ func TestShellWelcomeNamesItsProfile(t *testing.T) {
 		t.Errorf("windows %q; want paper's Welcome named", titles)
 	}
 }
+
+// Two profiles that need the user at once: one popup at a time (two would
+// open centred on top of each other); the second comes up when the first
+// goes, by Later or because its session came back.
+func TestShellShowsOnePopupAtATime(t *testing.T) {
+	h := newShellHarness(t, "live", "paper")
+	h.backends[0].set(noCredentials())
+	eventually(t, "live's popup", func() bool {
+		var open bool
+		h.ui.do(func() { open = h.trays[0].popupOpen })
+		return open
+	})
+	h.backends[1].set(noCredentials())
+	eventually(t, "paper's state seen", func() bool {
+		var needs bool
+		h.ui.do(func() { needs = h.trays[1].last.Session.NeedsYou })
+		return needs
+	})
+	open := func() (live, paper bool) {
+		h.ui.do(func() { live, paper = h.trays[0].popupOpen, h.trays[1].popupOpen })
+		return
+	}
+	if l, p := open(); !l || p {
+		t.Fatalf("popups open: live %v, paper %v; want live's alone", l, p)
+	}
+	h.ui.do(h.trays[0].dismissPopup) // Later on live's
+	eventually(t, "paper's popup after live's went", func() bool { l, p := open(); return !l && p })
+	var title string
+	h.ui.do(func() { title = h.trays[1].popupWin.Title() })
+	if !strings.HasPrefix(title, "paper: ") {
+		t.Errorf("the second popup is titled %q", title)
+	}
+	// Paper's session comes back: its popup goes, and live's (Later) stays away.
+	h.backends[1].set(authenticated())
+	eventually(t, "paper's popup gone", func() bool { _, p := open(); return !p })
+	if l, _ := open(); l {
+		t.Error("live's popup came back after Later")
+	}
+}
