@@ -561,6 +561,13 @@ func TestKeeperAgainstSimulator(t *testing.T) {
 				e.waitState(NeedsManualLogin, 10*time.Second)
 				e.k.Login()
 				e.waitState(WaitingForManualLogin, 5*time.Second) // issue 8: was LoggingIn
+				// The state is published as the wait begins, the browser
+				// opened just after: wait for it (CI saw none under load).
+				e.waitFor("the browser opened", 5*time.Second, func(Status) bool {
+					e.mu.Lock()
+					defer e.mu.Unlock()
+					return len(e.opened) > 0
+				})
 				e.mu.Lock()
 				opened := append([]string(nil), e.opened...)
 				e.mu.Unlock()
