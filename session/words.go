@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -48,4 +49,12 @@ func join(big string, n int, unit string) string {
 		return big
 	}
 	return big + " " + count(n, unit)
+}
+
+// TimeLeft is the time to a deadline as a countdown reads it: "1:42 left",
+// in whole seconds rounded up, so "0:00 left" only once it has passed. The
+// tray's popup and `ibkr-tray status` count the IB Key wait with it.
+func TimeLeft(until, now time.Time) string {
+	secs := int((max(until.Sub(now), 0) + time.Second - 1) / time.Second)
+	return fmt.Sprintf("%d:%02d left", secs/60, secs%60)
 }

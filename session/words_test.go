@@ -34,3 +34,23 @@ func TestWordsSaysDurationsAsPeopleDo(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeLeftSaysMinutesAndSecondsLeft(t *testing.T) {
+	at := time.Date(2026, 12, 2, 14, 3, 0, 0, time.UTC)
+	until := at.Add(102 * time.Second)
+	for _, c := range []struct {
+		at   time.Duration
+		want string
+	}{
+		{0, "1:42 left"},
+		{500 * time.Millisecond, "1:42 left"}, // rounded up: 0:00 only when over
+		{42 * time.Second, "1:00 left"},
+		{101 * time.Second, "0:01 left"},
+		{102 * time.Second, "0:00 left"},
+		{time.Hour, "0:00 left"},
+	} {
+		if got := TimeLeft(until, at.Add(c.at)); got != c.want {
+			t.Errorf("at +%v: %q, want %q", c.at, got, c.want)
+		}
+	}
+}

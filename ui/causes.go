@@ -189,15 +189,6 @@ const (
 	doSendAgain = "Choose Log in to send a new request to your phone, or " + labelLoginBrowser + "."
 )
 
-// countdown is the time left to a deadline as the popup and the CLI
-// count it: "1:42 left", "0:00 left" once it passed.
-func countdown(until, now time.Time) string {
-	left := max(until.Sub(now), 0)
-	// Whole seconds, rounded up: "0:00" only once it is over.
-	secs := int((left + time.Second - 1) / time.Second)
-	return fmt.Sprintf("%d:%02d left", secs/60, secs%60)
-}
-
 // textFor is the row of a cause; an unknown one (a newer keeper) reads
 // as the session being checked.
 func textFor(c session.Cause) causeText {

@@ -63,25 +63,6 @@ func (c *testClock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func TestCountdownSaysMinutesAndSecondsLeft(t *testing.T) {
-	until := fixedNow().Add(102 * time.Second)
-	for _, c := range []struct {
-		at   time.Duration
-		want string
-	}{
-		{0, "1:42 left"},
-		{500 * time.Millisecond, "1:42 left"}, // rounded up: 0:00 only when over
-		{42 * time.Second, "1:00 left"},
-		{101 * time.Second, "0:01 left"},
-		{102 * time.Second, "0:00 left"},
-		{time.Hour, "0:00 left"},
-	} {
-		if got := countdown(until, fixedNow().Add(c.at)); got != c.want {
-			t.Errorf("at +%v: %q, want %q", c.at, got, c.want)
-		}
-	}
-}
-
 func TestApproveOnPhoneIsAttentionWithCancelInMenuAndTooltip(t *testing.T) {
 	st := approveOnPhone()
 	if got := iconFor(st); got != IconAttention {

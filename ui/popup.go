@@ -104,7 +104,7 @@ func (v *popupView) tick(now time.Time) {
 	if v.until.IsZero() {
 		return
 	}
-	if s := countdown(v.until, now); s != v.countdown.Text {
+	if s := session.TimeLeft(v.until, now); s != v.countdown.Text {
 		v.countdown.SetText(s)
 	}
 }

@@ -33,8 +33,8 @@ func spkiHash(cert *x509.Certificate) string {
 
 // gatewayKey reads the certificate the gateway at pageURL presents and
 // returns its SPKI hash; "" for plain http, where there is nothing to trust.
-// Only call it for a gateway on this computer: the key is taken on trust
-// from whoever listens on the port, as the browser would.
+// A gateway on this computer only: the key is taken on trust from whoever
+// listens on the port, as the browser would, so any other host is refused.
 func gatewayKey(ctx context.Context, pageURL string) (string, error) {
 	u, err := url.Parse(pageURL)
 	if err != nil {
@@ -42,6 +42,10 @@ func gatewayKey(ctx context.Context, pageURL string) (string, error) {
 	}
 	if u.Scheme != "https" {
 		return "", nil
+	}
+	if !isLoopback(u.Hostname()) {
+		return "", &Error{Kind: Unknown, Msg: fmt.Sprintf(
+			"The gateway address %s is not on this computer, so its certificate is not taken on trust; give the login browser a certificate it can verify.", u.Host)}
 	}
 	host := u.Host
 	if u.Port() == "" {

@@ -34,6 +34,10 @@ func TestGatewayKeyIsTheSPKIHashOfItsCertificate(t *testing.T) {
 	if KindOf(err) != Unknown || !strings.Contains(err.Error(), "check that the gateway is running") {
 		t.Errorf("nothing listening: err = %v, want a sentence saying to check the gateway", err)
 	}
+	// Another host's key is never taken on trust (nothing is dialled).
+	if key, err := gatewayKey(context.Background(), "https://192.0.2.1:5000/"); key != "" || err == nil || !strings.Contains(err.Error(), "not on this computer") {
+		t.Errorf("a remote gateway: %q, %v; want a refusal", key, err)
+	}
 }
 
 // The login browser accepts the gateway's self-signed certificate, and no

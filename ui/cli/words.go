@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
@@ -68,14 +67,7 @@ const approveWords = "Approve the login in IBKR Mobile"
 func stateLine(s session.Status, now time.Time) string {
 	line := sessionWords(s.State)
 	if s.State == session.WaitingForApproval && !s.Latches.ApprovalUntil.IsZero() {
-		line += " (" + timeLeft(s.Latches.ApprovalUntil, now) + ")"
+		line += " (" + session.TimeLeft(s.Latches.ApprovalUntil, now) + ")"
 	}
 	return line
-}
-
-// timeLeft is the time to a deadline as the tray's popup counts it: "1:42
-// left", rounded up to the second; "0:00 left" once it passed.
-func timeLeft(until, now time.Time) string {
-	secs := int((max(until.Sub(now), 0) + time.Second - 1) / time.Second)
-	return fmt.Sprintf("%d:%02d left", secs/60, secs%60)
 }

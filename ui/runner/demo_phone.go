@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -36,11 +35,7 @@ func (r *Runner) answerDemoPhone(answer string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.simURL+"/sim/"+answer+"?user="+url.QueryEscape(p.user), nil)
-	if err != nil {
-		return err
-	}
-	resp, err := simClient.Do(req)
+	resp, err := postToSim(ctx, p.simURL, "/sim/"+answer+"?user="+url.QueryEscape(p.user), "answer the demo phone at")
 	if err != nil {
 		return fmt.Errorf("the demo phone cannot reach the demo gateway (%v)", err)
 	}

@@ -64,19 +64,26 @@ var simClient = &http.Client{
 	Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 }
 
-func (f FaultInjector) inject(ctx context.Context, fault string) error {
-	u, err := url.Parse(f.SimURL)
+// postToSim POSTs path (and query) to the simulator at simURL, which must
+// be on loopback: simClient does not check the certificate. what names
+// the errand in the refusal ("inject faults into").
+func postToSim(ctx context.Context, simURL, path, what string) (*http.Response, error) {
+	u, err := url.Parse(simURL)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if h := u.Hostname(); h != "127.0.0.1" && h != "localhost" && h != "::1" {
-		return fmt.Errorf("refusing to inject faults into %s: the simulator runs on loopback only", h)
+		return nil, fmt.Errorf("refusing to %s %s: the simulator runs on loopback only", what, h)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.SimURL+"/sim/"+fault, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, simURL+path, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	resp, err := simClient.Do(req)
+	return simClient.Do(req)
+}
+
+func (f FaultInjector) inject(ctx context.Context, fault string) error {
+	resp, err := postToSim(ctx, f.SimURL, "/sim/"+fault, "inject faults into")
 	if err != nil {
 		return err
 	}
