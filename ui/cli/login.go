@@ -196,13 +196,13 @@ func unanswered(s session.Status) error {
 	return fmt.Errorf("the login needs you: %s", sentence(s.Reason))
 }
 
-// stuck reports whether waiting longer cannot help: the keeper, since the
-// command was sent, says a person must act (or the IB Key wait was
-// stopped, which needs nobody but ends the login), and it is not waiting
-// for the user's own browser login.
+// stuck reports whether waiting longer cannot help: since the command was
+// sent, the keeper says a person must act, or it latched that no IB Key
+// request goes out until one does (a stopped wait needs nobody, but ends
+// the login); and it is not waiting for the user's own browser login.
 func stuck(st runner.Status, sent time.Time) bool {
 	s := st.Session
-	needs := s.NeedsYou || s.Cause == session.CauseApprovalCancelled
+	needs := s.NeedsYou || s.Latches.ApprovalUnanswered != ""
 	return needs && !s.Offers.CancelLogin && !s.LoginRunning && !s.Since.Before(sent)
 }
 
