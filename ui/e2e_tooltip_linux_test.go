@@ -46,31 +46,39 @@ func TestTrayToolTipSaysTheStateOverDBus(t *testing.T) {
 // waitToolTip polls the item's ToolTip (sa(iiay)ss) until its title is want.
 func waitToolTip(t *testing.T, item desktoptest.Item, want string) {
 	t.Helper()
+	waitProperty(t, item, "ToolTip", want, func(v dbus.Variant) (string, error) {
+		var tip struct {
+			Name  string
+			Icons []struct {
+				W, H int32
+				Pix  []byte
+			}
+			Title, Description string
+		}
+		err := dbus.Store([]any{v.Value()}, &tip)
+		return tip.Title, err
+	})
+}
+
+// waitProperty polls the item's property name, read as a string by
+// decode, until it is want (10 s at most).
+func waitProperty(t *testing.T, item desktoptest.Item, name, want string, decode func(dbus.Variant) (string, error)) {
+	t.Helper()
 	var last string
 	var lastErr error
 	deadline := time.Now().Add(10 * time.Second)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		v, err := item.Property("ToolTip")
-		lastErr = err
+		v, err := item.Property(name)
 		if err == nil {
-			var tip struct {
-				Name  string
-				Icons []struct {
-					W, H int32
-					Pix  []byte
-				}
-				Title, Description string
-			}
-			if err := dbus.Store([]any{v.Value()}, &tip); err != nil {
-				lastErr = err
-			} else if last = tip.Title; last == want {
-				return
-			}
+			last, err = decode(v)
+		}
+		if lastErr = err; err == nil && last == want {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("tooltip after 10 s:\n got %q (err %v)\nwant %q", last, lastErr, want)
+			t.Fatalf("%s after 10 s:\n got %q (err %v)\nwant %q", name, last, lastErr, want)
 		}
 		<-tick.C
 	}

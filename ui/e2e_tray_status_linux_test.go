@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -45,26 +46,13 @@ func TestTrayStatusNeedsAttentionOverDBus(t *testing.T) {
 // waitStatus polls the item's Status until it is want.
 func waitStatus(t *testing.T, item desktoptest.Item, want string) {
 	t.Helper()
-	var last string
-	var lastErr error
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		v, err := item.Property("Status")
-		lastErr = err
-		if err == nil {
-			if s, ok := v.Value().(string); ok {
-				if last = s; last == want {
-					return
-				}
-			}
+	waitProperty(t, item, "Status", want, func(v dbus.Variant) (string, error) {
+		s, ok := v.Value().(string)
+		if !ok {
+			return "", fmt.Errorf("Status is a %T, not a string", v.Value())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Status after 10 s: got %q (err %v), want %q", last, lastErr, want)
-		}
-		<-tick.C
-	}
+		return s, nil
+	})
 }
 
 // waitNewStatus waits for a NewStatus signal carrying want.
