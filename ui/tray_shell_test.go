@@ -41,21 +41,11 @@ func TestWorstIconOrdersAttentionProblemWorkingOK(t *testing.T) {
 
 // shellLines is a shell model as the tray tests write menus.
 func shellLines(items []shellItem) string {
-	var b strings.Builder
-	for _, it := range items {
-		switch {
-		case it.separator():
-			b.WriteString("-")
-		case it.Checked:
-			b.WriteString("[x] " + it.Label)
-		case !it.Enabled:
-			b.WriteString("(" + it.Label + ")")
-		default:
-			b.WriteString(it.Label)
-		}
-		b.WriteString("|")
+	m := make([]menuItem, len(items))
+	for i, it := range items {
+		m[i] = it.menuItem
 	}
-	return b.String()
+	return menuLines(m)
 }
 
 func TestShellMenuHasASectionPerProfileThenTheSharedItems(t *testing.T) {
@@ -206,41 +196,10 @@ func (h *shellHarness) menu() string {
 	return s
 }
 
-func fyneMenuLines(m *fyne.Menu) string {
-	var b strings.Builder
-	for _, it := range m.Items {
-		switch {
-		case it.IsSeparator:
-			b.WriteString("-")
-		case it.Checked:
-			b.WriteString("[x] " + it.Label)
-		case it.Disabled:
-			b.WriteString("(" + it.Label + ")")
-		default:
-			b.WriteString(it.Label)
-		}
-		b.WriteString("|")
-	}
-	return b.String()
-}
-
 // click clicks the nth enabled item labelled so (0: the first).
 func (h *shellHarness) click(label string, nth int) {
 	h.t.Helper()
-	var found bool
-	h.ui.do(func() {
-		for _, it := range h.shell.menu.Items {
-			if it.Label == label && !it.Disabled {
-				if nth == 0 {
-					found = true
-					it.Action()
-					return
-				}
-				nth--
-			}
-		}
-	})
-	if !found {
+	if !clickMenuItem(h.ui.do, func() *fyne.Menu { return h.shell.menu }, label, nth) {
 		h.t.Fatalf("no enabled menu item %q in %s", label, h.menu())
 	}
 }

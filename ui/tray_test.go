@@ -123,38 +123,13 @@ func newHarnessWith(t *testing.T, st runner.Status, edit func(*trayOptions)) *tr
 // menu returns the tray menu as one line per item (see menuLines).
 func (h *trayHarness) menu() string {
 	var s string
-	h.ui.do(func() {
-		var b strings.Builder
-		for _, it := range h.tray.menu.Items {
-			switch {
-			case it.IsSeparator:
-				b.WriteString("-")
-			case it.Checked:
-				b.WriteString("[x] " + it.Label)
-			case it.Disabled:
-				b.WriteString("(" + it.Label + ")")
-			default:
-				b.WriteString(it.Label)
-			}
-			b.WriteString("|")
-		}
-		s = b.String()
-	})
+	h.ui.do(func() { s = fyneMenuLines(h.tray.menu) })
 	return s
 }
 
 func (h *trayHarness) click(label string) {
 	h.t.Helper()
-	var found bool
-	h.ui.do(func() {
-		for _, it := range h.tray.menu.Items {
-			if it.Label == label && !it.Disabled {
-				found = true
-				it.Action()
-			}
-		}
-	})
-	if !found {
+	if !clickMenuItem(h.ui.do, func() *fyne.Menu { return h.tray.menu }, label, 0) {
 		h.t.Fatalf("no enabled menu item %q in %s", label, h.menu())
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
@@ -169,6 +171,45 @@ func menuLines(items []menuItem) string {
 		b.WriteString("|")
 	}
 	return b.String()
+}
+
+// fyneMenuLines is a Fyne menu as menuLines writes the model.
+func fyneMenuLines(m *fyne.Menu) string {
+	var b strings.Builder
+	for _, it := range m.Items {
+		switch {
+		case it.IsSeparator:
+			b.WriteString("-")
+		case it.Checked:
+			b.WriteString("[x] " + it.Label)
+		case it.Disabled:
+			b.WriteString("(" + it.Label + ")")
+		default:
+			b.WriteString(it.Label)
+		}
+		b.WriteString("|")
+	}
+	return b.String()
+}
+
+// clickMenuItem runs, on the UI goroutine (do), the action of the nth
+// enabled item labelled so in the menu (0: the first); false when there is
+// none.
+func clickMenuItem(do func(func()), menu func() *fyne.Menu, label string, nth int) bool {
+	var found bool
+	do(func() {
+		for _, it := range menu().Items {
+			if it.Label == label && !it.Disabled {
+				if nth == 0 {
+					found = true
+					it.Action()
+					return
+				}
+				nth--
+			}
+		}
+	})
+	return found
 }
 
 func TestMenuForEveryState(t *testing.T) {
