@@ -4,15 +4,12 @@ package cli
 
 import (
 	"bytes"
-	"errors"
-	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ibkr-tray/ibkr-tray/session"
-	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 )
 
 // TestStatusLoginLogoutDriveAHeadlessDemo runs `headless --demo` (the
@@ -22,22 +19,7 @@ func TestStatusLoginLogoutDriveAHeadlessDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium against the simulator")
 	}
-	desktoptest.RequireTools(t, "chromium")
-	headlessEnv(t)
-	tmp, err := os.MkdirTemp("", "ibt") // short: Chromium's socket path
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(tmp) })
-	t.Setenv("TMPDIR", tmp)
-	clock := &simtest.StepClock{}
-	testKeeper = func(k *session.KeeperOptions) {
-		k.TickleInterval = 1500 * time.Millisecond
-		k.StatusPoll = 300 * time.Millisecond // the simulator allows 10 requests a second in all
-		k.LoginAttempt.Now, k.LoginAttempt.Sleep = clock.Now, clock.Sleep
-		k.OpenBrowser = func(string) error { return errors.New("no browser in tests") }
-	}
-	t.Cleanup(func() { testKeeper = nil })
+	browserLoginEnv(t)
 	var out bytes.Buffer
 	stdout = &out
 	t.Cleanup(func() { stdout = os.Stdout })

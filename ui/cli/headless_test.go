@@ -7,8 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
-	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,8 +19,10 @@ import (
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
+	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
 	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
+	"github.com/ibkr-tray/ibkr-tray/ui/desktoptest"
 	"github.com/ibkr-tray/ibkr-tray/ui/runner"
 )
 
@@ -64,6 +65,29 @@ func headlessEnv(t *testing.T) {
 	t.Setenv(simtest.ChildEnv, "sim")
 	// No Secret Service: the keyring answers at once that there is none.
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+}
+
+// browserLoginEnv is headlessEnv for tests whose keeper logs in with
+// Chromium: a short TMPDIR (Chromium's socket path), quick checks, a TOTP
+// clock that never waits, and no user's browser.
+func browserLoginEnv(t *testing.T) {
+	t.Helper()
+	desktoptest.RequireTools(t, "chromium")
+	headlessEnv(t)
+	tmp, err := os.MkdirTemp("", "ibt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	t.Setenv("TMPDIR", tmp)
+	clock := &simtest.StepClock{}
+	testKeeper = func(k *session.KeeperOptions) {
+		k.TickleInterval = 1500 * time.Millisecond
+		k.StatusPoll = 300 * time.Millisecond // the simulator allows 10 requests a second in all
+		k.LoginAttempt.Now, k.LoginAttempt.Sleep = clock.Now, clock.Sleep
+		k.OpenBrowser = func(string) error { return errors.New("no browser in tests") }
+	}
+	t.Cleanup(func() { testKeeper = nil })
 }
 
 // simDist writes a simulator distribution on a free port.

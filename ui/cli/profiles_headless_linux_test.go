@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/ibkr-tray/ibkr-tray/gateway"
 	"github.com/ibkr-tray/ibkr-tray/gateway/sim"
-	"github.com/ibkr-tray/ibkr-tray/gateway/sim/simtest"
 	"github.com/ibkr-tray/ibkr-tray/session"
 	"github.com/ibkr-tray/ibkr-tray/session/secrets"
 	"github.com/ibkr-tray/ibkr-tray/ui/config"
@@ -84,22 +82,7 @@ func TestHeadlessRunsTwoProfilesSideBySide(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium against two simulators")
 	}
-	desktoptest.RequireTools(t, "chromium")
-	headlessEnv(t)
-	tmp, err := os.MkdirTemp("", "ibt") // short: Chromium's socket path
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(tmp) })
-	t.Setenv("TMPDIR", tmp)
-	clock := &simtest.StepClock{}
-	testKeeper = func(k *session.KeeperOptions) {
-		k.TickleInterval = 1500 * time.Millisecond
-		k.StatusPoll = 300 * time.Millisecond
-		k.LoginAttempt.Now, k.LoginAttempt.Sleep = clock.Now, clock.Sleep
-		k.OpenBrowser = func(string) error { return errors.New("no browser in tests") }
-	}
-	t.Cleanup(func() { testKeeper = nil })
+	browserLoginEnv(t)
 
 	secretsFile := filepath.Join(t.TempDir(), "secrets.json")
 	store := secrets.File(secretsFile)
