@@ -42,8 +42,15 @@ type pair struct {
 	key  *rsa.PrivateKey
 }
 
-func serial() (*big.Int, error) {
-	return rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 126))
+// newKey is a fresh key and serial number for a new certificate.
+func newKey() (*rsa.PrivateKey, *big.Int, error) {
+	key, err := rsa.GenerateKey(rand.Reader, keyBits)
+	if err != nil {
+		return nil, nil, err
+	}
+	// 126 random bits: positive, and within the 20 octets RFC 5280 allows.
+	sn, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 126))
+	return key, sn, err
 }
 
 func keyID(pub crypto.PublicKey) ([]byte, error) {
@@ -59,11 +66,7 @@ func keyID(pub crypto.PublicKey) ([]byte, error) {
 // this computer (name constraints: localhost and the loopback addresses),
 // so a stolen CA key cannot vouch for any other site.
 func newCA(now time.Time) (pair, error) {
-	key, err := rsa.GenerateKey(rand.Reader, keyBits)
-	if err != nil {
-		return pair{}, err
-	}
-	sn, err := serial()
+	key, sn, err := newKey()
 	if err != nil {
 		return pair{}, err
 	}
@@ -94,11 +97,7 @@ func newCA(now time.Time) (pair, error) {
 // newServer makes the gateway's certificate for localhost, 127.0.0.1 and
 // ::1, signed by ca.
 func newServer(ca pair, now time.Time) (pair, error) {
-	key, err := rsa.GenerateKey(rand.Reader, keyBits)
-	if err != nil {
-		return pair{}, err
-	}
-	sn, err := serial()
+	key, sn, err := newKey()
 	if err != nil {
 		return pair{}, err
 	}
