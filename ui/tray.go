@@ -100,6 +100,7 @@ type trayApp struct {
 
 	// Read by the watch goroutine.
 	statusVisible atomic.Bool
+	quitting      atomic.Bool // Quit was chosen: no more UI updates
 	popupCounting atomic.Bool // the popup counts down: tick it each second
 	notifyOn      atomic.Bool
 	notes         chan Notification
@@ -365,7 +366,19 @@ func (t *trayApp) selectAccount(id string) {
 	}
 }
 
-func (t *trayApp) quit() { t.app.Quit() }
+// quit ends the app. Every profile's watcher stops updating the UI first:
+// once Fyne has quit it runs fyne.Do's funcs on the caller's goroutine,
+// and the watchers of several profiles then updated the UI at the same
+// time (a data race in Fyne's text cache). A stop signal cancels them.
+func (t *trayApp) quit() {
+	if t.shell != nil {
+		for _, p := range t.shell.profiles {
+			p.quitting.Store(true)
+		}
+	}
+	t.quitting.Store(true)
+	t.app.Quit()
+}
 
 // openWelcome shows the Welcome window, the one already open if any.
 func (t *trayApp) openWelcome() {

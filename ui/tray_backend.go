@@ -50,7 +50,7 @@ func (t *trayApp) startBackend() {
 			return
 		}
 		t.o.Do(func() {
-			if ctx.Err() == nil {
+			if ctx.Err() == nil && !t.quitting.Load() {
 				t.attach(s, cancel)
 			}
 		})
@@ -112,7 +112,7 @@ func (t *trayApp) watch(ctx context.Context, b Backend) {
 			st, out := b.Status(), b.Output()
 			t.queue(co.Observe(st, t.o.Now()))
 			t.o.Do(func() {
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && !t.quitting.Load() {
 					t.apply(st, out)
 				}
 			})
@@ -123,7 +123,7 @@ func (t *trayApp) watch(ctx context.Context, b Backend) {
 			}
 			if t.popupCounting.Load() {
 				t.o.Do(func() {
-					if ctx.Err() == nil {
+					if ctx.Err() == nil && !t.quitting.Load() {
 						t.tickPopup()
 					}
 				})
@@ -131,7 +131,7 @@ func (t *trayApp) watch(ctx context.Context, b Backend) {
 			if t.statusVisible.Load() { // the countdowns move
 				out := b.Output()
 				t.o.Do(func() {
-					if ctx.Err() == nil {
+					if ctx.Err() == nil && !t.quitting.Load() {
 						t.output = out
 						t.refreshStatus()
 					}
